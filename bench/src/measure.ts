@@ -1,0 +1,55 @@
+/** Shared timing helpers for the benchmarks: warm up, then sample per-call durations. */
+
+export interface Sample {
+  name: string;
+  /** Nanoseconds per call. */
+  p50: number;
+  p99: number;
+  mean: number;
+  samples: number;
+}
+
+/**
+ * Times `fn` (sync or async) `iterations` times in batches of `batch` calls, after `warmup` calls, and answers
+ * per-call percentiles in nanoseconds. Batching keeps the timer's own cost out of sub-microsecond figures.
+ */
+export async function measure(
+  name: string,
+  fn: () => unknown,
+  options: { iterations?: number; batch?: number; warmup?: number } = {},
+): Promise<Sample> {
+  const { iterations = 200_000, batch = 100, warmup = 20_000 } = options;
+  for (let i = 0; i < warmup; i++) await fn();
+  const rounds = Math.max(1, Math.floor(iterations / batch));
+  const times = new Float64Array(rounds);
+  for (let round = 0; round < rounds; round++) {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < batch; i++) await fn();
+    times[round] = Number(process.hrtime.bigint() - start) / batch;
+  }
+  times.sort();
+  const mean = times.reduce((sum, value) => sum + value, 0) / rounds;
+  return { name, p50: percentile(times, 0.5), p99: percentile(times, 0.99), mean, samples: rounds * batch };
+}
+
+function percentile(sorted: Float64Array, q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+}
+
+/** Prints samples as a Markdown table with the machine, Node version and date. */
+export function report(title: string, samples: Sample[]): string {
+  const lines = [
+    `## ${title}`,
+    '',
+    `Node ${process.version}, ${process.platform}/${process.arch}, ${new Date().toISOString().slice(0, 10)}`,
+    '',
+    '| benchmark | p50 | p99 | mean | calls |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    ...samples.map((s) => `| ${s.name} | ${format(s.p50)} | ${format(s.p99)} | ${format(s.mean)} | ${s.samples} |`),
+  ];
+  return lines.join('\n');
+}
+
+export function format(ns: number): string {
+  return ns >= 1000 ? `${(ns / 1000).toFixed(2)} µs` : `${ns.toFixed(0)} ns`;
+}

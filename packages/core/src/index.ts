@@ -1,0 +1,53 @@
+export { compose, type Handler, type Middleware, type Next } from './compose/index.js';
+export type { BaseContext, Principal, ResolvedScope, Scope } from './context/index.js';
+export {
+  AbortedError,
+  BudgetExceededError,
+  ConfigError,
+  GatehouseError,
+  type GatehouseErrorCode,
+  type GatehouseErrorOptions,
+  GuardrailError,
+  InvalidInputError,
+  MiddlewareError,
+  NoHealthyTargetError,
+  NotFoundError,
+  PolicyDeniedError,
+  RateLimitedError,
+  TimeoutError,
+  TranslationError,
+  UpstreamError,
+} from './errors/index.js';
+export {
+  type AnyEvent,
+  type EventBase,
+  EventBus,
+  type EventMap,
+  type EventName,
+  type GatehouseEventMap,
+} from './events/index.js';
+export {
+  configError,
+  createGateway,
+  type Gateway,
+  type GatewayOptions,
+  type GatewayRuntime,
+  type Layer,
+  type LayerInstance,
+  type LayerKind,
+  parseOptions,
+} from './gateway/index.js';
+export { mergeScope, ScopeManager } from './scope/index.js';
+export { type ConsumeResult, isStore, MemoryStore, type SetOptions, type Store } from './store/index.js';
+export {
+  Attr,
+  type Attributes,
+  errorType,
+  Metric,
+  Operation,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  Telemetry,
+  type TelemetryOptions,
+} from './telemetry/index.js';

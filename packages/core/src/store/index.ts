@@ -1,0 +1,160 @@
+/** What `consume()` answers. */
+export interface ConsumeResult {
+  /** Whether the amount was granted (and counted). A refused amount is not counted. */
+  allowed: boolean;
+  /** What is left in the current window after this call (never below 0). */
+  remaining: number;
+  /** Epoch milliseconds when the current window ends; `Infinity` for a limit with no window. */
+  resetAt: number;
+}
+
+export interface SetOptions {
+  /** Time to live in milliseconds; absent: kept until deleted. */
+  ttlMs?: number;
+}
+
+/**
+ * Shared state for limits, budgets, caches, pins and sessions. Values are JSON-serialisable.
+ * The memory store keeps state in this process; a Redis store (same interface, atomic scripts) shares it
+ * across instances. Every method is atomic for its key.
+ */
+export interface Store {
+  get<T = unknown>(key: string): Promise<T | undefined>;
+  set<T = unknown>(key: string, value: T, options?: SetOptions): Promise<void>;
+  /** Deletes a key; answers whether it existed. */
+  delete(key: string): Promise<boolean>;
+  /**
+   * Atomically adds `amount` to a counter if the total stays within `limit` in a fixed window of `windowMs`
+   * (0 or `Infinity`: no window, a running total). The window starts at the first consume after it ended.
+   * A negative amount (a refund when settling a reservation) is always applied, never below 0.
+   */
+  consume(key: string, amount: number, limit: number, windowMs: number): Promise<ConsumeResult>;
+  /**
+   * Atomically adds `amount` to a number (created at 0) and answers the new value; for totals such as cost.
+   * `ttlMs` is set when the key is created.
+   */
+  increment(key: string, amount: number, options?: SetOptions): Promise<number>;
+  /** Releases connections and timers. */
+  close?(): Promise<void>;
+}
+
+interface Entry {
+  value: unknown;
+  expiresAt: number;
+}
+
+interface Counter {
+  used: number;
+  resetAt: number;
+}
+
+/** Sweep expired keys once every this many writes, so memory stays bounded without a timer. */
+const sweepEvery = 1024;
+
+/**
+ * The in-memory store: the default. Atomic within one process because each method runs synchronously
+ * before answering.
+ */
+export class MemoryStore implements Store {
+  readonly #entries = new Map<string, Entry>();
+  readonly #counters = new Map<string, Counter>();
+  #writes = 0;
+  readonly #now: () => number;
+
+  constructor(options: { now?: () => number } = {}) {
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** How many keys are held (values and counters), expired ones included until swept. */
+  get size(): number {
+    return this.#entries.size + this.#counters.size;
+  }
+
+  get<T = unknown>(key: string): Promise<T | undefined> {
+    return Promise.resolve(this.getSync<T>(key));
+  }
+
+  /** Synchronous read, for hot paths inside this process. */
+  getSync<T = unknown>(key: string): T | undefined {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt <= this.#now()) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    return entry.value as T;
+  }
+
+  set<T = unknown>(key: string, value: T, options?: SetOptions): Promise<void> {
+    this.#entries.set(key, { value, expiresAt: expiry(this.#now(), options?.ttlMs) });
+    this.#wrote();
+    return Promise.resolve();
+  }
+
+  delete(key: string): Promise<boolean> {
+    const had = this.#entries.delete(key);
+    const hadCounter = this.#counters.delete(key);
+    return Promise.resolve(had || hadCounter);
+  }
+
+  consume(key: string, amount: number, limit: number, windowMs: number): Promise<ConsumeResult> {
+    return Promise.resolve(this.consumeSync(key, amount, limit, windowMs));
+  }
+
+  /** Synchronous `consume`, for hot paths inside this process. */
+  consumeSync(key: string, amount: number, limit: number, windowMs: number): ConsumeResult {
+    const now = this.#now();
+    let counter = this.#counters.get(key);
+    if (counter === undefined || counter.resetAt <= now) {
+      counter = { used: 0, resetAt: windowMs > 0 && Number.isFinite(windowMs) ? now + windowMs : Infinity };
+      this.#counters.set(key, counter);
+      this.#wrote();
+    }
+    if (amount < 0) {
+      counter.used = Math.max(0, counter.used + amount);
+      return { allowed: true, remaining: Math.max(0, limit - counter.used), resetAt: counter.resetAt };
+    }
+    if (counter.used + amount > limit) {
+      return { allowed: false, remaining: Math.max(0, limit - counter.used), resetAt: counter.resetAt };
+    }
+    counter.used += amount;
+    return { allowed: true, remaining: limit - counter.used, resetAt: counter.resetAt };
+  }
+
+  increment(key: string, amount: number, options?: SetOptions): Promise<number> {
+    const now = this.#now();
+    const entry = this.#entries.get(key);
+    if (entry === undefined || entry.expiresAt <= now) {
+      this.#entries.set(key, { value: amount, expiresAt: expiry(now, options?.ttlMs) });
+      this.#wrote();
+      return Promise.resolve(amount);
+    }
+    const value = (typeof entry.value === 'number' ? entry.value : 0) + amount;
+    entry.value = value;
+    return Promise.resolve(value);
+  }
+
+  close(): Promise<void> {
+    this.#entries.clear();
+    this.#counters.clear();
+    return Promise.resolve();
+  }
+
+  #wrote(): void {
+    if (++this.#writes % sweepEvery !== 0) return;
+    const now = this.#now();
+    for (const [key, entry] of this.#entries) if (entry.expiresAt <= now) this.#entries.delete(key);
+    for (const [key, counter] of this.#counters) if (counter.resetAt <= now) this.#counters.delete(key);
+  }
+}
+
+function expiry(now: number, ttlMs: number | undefined): number {
+  return ttlMs === undefined ? Infinity : now + ttlMs;
+}
+
+/** Whether a value has the shape of a `Store`; used to validate options. */
+export function isStore(value: unknown): value is Store {
+  if (typeof value !== 'object' || value === null) return false;
+  const store = value as Record<string, unknown>;
+  return ['get', 'set', 'delete', 'consume', 'increment'].every((name) => typeof store[name] === 'function');
+}

@@ -1,0 +1,179 @@
+import {
+  type Attributes,
+  type Context,
+  context,
+  type Histogram,
+  type Meter,
+  metrics,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type Tracer,
+  trace,
+} from '@opentelemetry/api';
+import { GatehouseError } from '../errors/index.js';
+
+/**
+ * The OpenTelemetry GenAI and MCP semantic-convention names Gatehouse writes, in one place.
+ * Gatehouse's own attributes live under `gatehouse.*`.
+ */
+export const Attr = {
+  operationName: 'gen_ai.operation.name',
+  providerName: 'gen_ai.provider.name',
+  requestModel: 'gen_ai.request.model',
+  requestMaxTokens: 'gen_ai.request.max_tokens',
+  requestTemperature: 'gen_ai.request.temperature',
+  requestTopP: 'gen_ai.request.top_p',
+  requestStream: 'gen_ai.request.stream',
+  responseModel: 'gen_ai.response.model',
+  responseId: 'gen_ai.response.id',
+  responseFinishReasons: 'gen_ai.response.finish_reasons',
+  usageInputTokens: 'gen_ai.usage.input_tokens',
+  usageOutputTokens: 'gen_ai.usage.output_tokens',
+  usageCacheReadInputTokens: 'gen_ai.usage.cache_read.input_tokens',
+  usageCacheCreationInputTokens: 'gen_ai.usage.cache_creation.input_tokens',
+  tokenType: 'gen_ai.token.type',
+  inputMessages: 'gen_ai.input.messages',
+  outputMessages: 'gen_ai.output.messages',
+  systemInstructions: 'gen_ai.system_instructions',
+  toolName: 'gen_ai.tool.name',
+  toolCallId: 'gen_ai.tool.call.id',
+  toolType: 'gen_ai.tool.type',
+  toolCallArguments: 'gen_ai.tool.call.arguments',
+  toolCallResult: 'gen_ai.tool.call.result',
+  agentName: 'gen_ai.agent.name',
+  agentId: 'gen_ai.agent.id',
+  conversationId: 'gen_ai.conversation.id',
+  mcpMethodName: 'mcp.method.name',
+  mcpSessionId: 'mcp.session.id',
+  errorType: 'error.type',
+  serverAddress: 'server.address',
+  serverPort: 'server.port',
+  route: 'gatehouse.route',
+  target: 'gatehouse.target',
+  attempt: 'gatehouse.attempt',
+  costUsd: 'gatehouse.cost.usd',
+  cacheHit: 'gatehouse.cache.hit',
+  team: 'gatehouse.principal.team',
+  user: 'gatehouse.principal.user',
+  principalAgent: 'gatehouse.principal.agent',
+  server: 'gatehouse.tool.server',
+  decision: 'gatehouse.policy.decision',
+} as const;
+
+/** Values of `gen_ai.operation.name` and the span names built from them. */
+export const Operation = {
+  chat: 'chat',
+  embeddings: 'embeddings',
+  textCompletion: 'text_completion',
+  generateContent: 'generate_content',
+  executeTool: 'execute_tool',
+  invokeAgent: 'invoke_agent',
+  createAgent: 'create_agent',
+} as const;
+
+export const Metric = {
+  tokenUsage: 'gen_ai.client.token.usage',
+  operationDuration: 'gen_ai.client.operation.duration',
+} as const;
+
+export interface TelemetryOptions {
+  /** A tracer to use instead of the global one (`trace.getTracer('@gatehouse/core')`). */
+  tracer?: Tracer;
+  /** A meter to use instead of the global one. */
+  meter?: Meter;
+  /** Record prompts, completions, tool arguments and results on spans. Off by default. */
+  recordContent?: boolean;
+}
+
+const name = '@gatehouse/core';
+
+/**
+ * Spans and metrics through `@opentelemetry/api` only. Without an SDK registered by the app every call
+ * here is a no-op on the API's non-recording span, and `isRecording()` lets callers skip building
+ * attributes.
+ */
+export class Telemetry {
+  readonly recordContent: boolean;
+  readonly #tracer: Tracer | undefined;
+  readonly #meter: Meter | undefined;
+  #tokenUsage: Histogram | undefined;
+  #duration: Histogram | undefined;
+
+  constructor(options: TelemetryOptions = {}) {
+    this.#tracer = options.tracer;
+    this.#meter = options.meter;
+    this.recordContent = options.recordContent ?? false;
+  }
+
+  /** Resolved at each use so that an SDK registered after the gateway was created is still picked up. */
+  get tracer(): Tracer {
+    return this.#tracer ?? trace.getTracer(name);
+  }
+
+  /** The span in force here (a non-recording span outside any). */
+  activeSpan(): Span | undefined {
+    return trace.getActiveSpan();
+  }
+
+  /** Starts a span as a child of the active one (or of `parent`). End it with `endSpan`. */
+  startSpan(spanName: string, kind: SpanKind, attributes?: Attributes, parent?: Context): Span {
+    return this.tracer.startSpan(spanName, { kind, attributes }, parent ?? context.active());
+  }
+
+  /** Runs `fn` with `span` as the active span, so spans started inside become its children. */
+  withSpan<T>(span: Span, fn: () => T): T {
+    return context.with(trace.setSpan(context.active(), span), fn);
+  }
+
+  /** Ends a span, marking it as failed with `error.type` when `error` is given. */
+  endSpan(span: Span, error?: unknown): void {
+    if (error !== undefined && span.isRecording()) {
+      span.setAttribute(Attr.errorType, errorType(error));
+      span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(error) });
+    }
+    span.end();
+  }
+
+  /** Records `gen_ai.client.token.usage` for input and output tokens. */
+  recordTokens(input: number | undefined, output: number | undefined, attributes: Attributes): void {
+    const histogram = (this.#tokenUsage ??= this.#meterOrGlobal().createHistogram(Metric.tokenUsage, {
+      unit: '{token}',
+      description: 'Number of input and output tokens used',
+    }));
+    if (input !== undefined) histogram.record(input, { ...attributes, [Attr.tokenType]: 'input' });
+    if (output !== undefined) histogram.record(output, { ...attributes, [Attr.tokenType]: 'output' });
+  }
+
+  /** Records `gen_ai.client.operation.duration` in seconds. */
+  recordDuration(seconds: number, attributes: Attributes): void {
+    const histogram = (this.#duration ??= this.#meterOrGlobal().createHistogram(Metric.operationDuration, {
+      unit: 's',
+      description: 'GenAI operation duration',
+    }));
+    histogram.record(seconds, attributes);
+  }
+
+  #meterOrGlobal(): Meter {
+    return this.#meter ?? metrics.getMeter(name);
+  }
+}
+
+/** The `error.type` value for an error: a Gatehouse code, an HTTP status, or the class name. */
+export function errorType(error: unknown): string {
+  if (GatehouseError.isInstance(error)) return error.code;
+  if (typeof error === 'object' && error !== null) {
+    const status = (error as { status?: unknown }).status;
+    if (typeof status === 'number') return String(status);
+    const named = (error as { name?: unknown }).name;
+    if (typeof named === 'string' && named !== 'Error') return named;
+  }
+  return '_OTHER';
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export type { Attributes, Span };
+export { SpanKind, SpanStatusCode };

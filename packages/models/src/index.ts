@@ -1,0 +1,2 @@
+// The models layer lands with its own issue; this package is scaffolded by the foundation.
+export {};

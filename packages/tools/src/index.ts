@@ -1,0 +1,2 @@
+// The tools layer lands with its own issue; this package is scaffolded by the foundation.
+export {};
