@@ -266,7 +266,7 @@ function translateMessages(input: readonly OpenAI.Chat.ChatCompletionMessagePara
 
   input.forEach((message, index) => {
     const field = `messages[${index}]`;
-    if ('name' in message && message.name != null) {
+    if (message.role !== 'function' && 'name' in message && message.name != null) {
       untranslatable(`${field}.name`, 'Anthropic messages have no participant name; put it in the content');
     }
     switch (message.role) {
