@@ -13,6 +13,8 @@ const alias = packages.flatMap((name) => {
   if (existsSync(testing)) entries.push({ find: new RegExp(`^@gatehouse/${name}/testing$`), replacement: testing });
   return entries;
 });
+// The Redis store is a subpath of its own, so core keeps no hard dependency on ioredis.
+alias.push({ find: /^@gatehouse\/core\/redis$/, replacement: `${root}packages/core/src/redis/index.ts` });
 
 export default defineConfig({
   resolve: { alias },

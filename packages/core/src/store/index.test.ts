@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from './index.js';
+import { storeContract } from './store-contract.js';
 
 function clock(start = 1_000_000) {
   let now = start;
@@ -73,3 +74,5 @@ describe('MemoryStore', () => {
     expect(store.size).toBe(100);
   });
 });
+
+storeContract('MemoryStore', () => new MemoryStore());

@@ -8,6 +8,8 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import type { AnyEvent, EventBus, EventName } from '../events/index.js';
 
+export { type RedisServer, type StartRedisServerOptions, startRedisServer } from './redis-server.js';
+
 /** Spans recorded by `recordSpans()`. */
 export interface SpanRecorder {
   /** Finished spans, in the order they ended. */
