@@ -15,6 +15,7 @@ export {
   PolicyDeniedError,
   RateLimitedError,
   TimeoutError,
+  ToolChangedError,
   TranslationError,
   UpstreamError,
 } from './errors/index.js';

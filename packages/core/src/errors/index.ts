@@ -16,7 +16,8 @@ export type GatehouseErrorCode =
   | 'GATEHOUSE_NOT_FOUND'
   | 'GATEHOUSE_INVALID_INPUT'
   | 'GATEHOUSE_TOOL_CHANGED'
-  | 'GATEHOUSE_APPROVAL_REQUIRED';
+  | 'GATEHOUSE_APPROVAL_REQUIRED'
+  | 'GATEHOUSE_OUTPUT_INVALID';
 
 export interface GatehouseErrorOptions {
   message: string;
@@ -268,5 +269,27 @@ export class AbortedError extends GatehouseError {
   }
   static override isInstance(error: unknown): error is AbortedError {
     return hasMarker(error, abortedMarker);
+  }
+}
+
+const toolChangedMarker = subclassMarker('ToolChangedError');
+/**
+ * A tool's definition (name, description or input schema) differs from the one pinned when it was first seen
+ * (a possible rug pull). Calls to it are refused until the change is reviewed and accepted.
+ */
+export class ToolChangedError extends GatehouseError {
+  readonly [toolChangedMarker] = true;
+  /** The configured server name. */
+  readonly server: string | undefined;
+  /** The tool's name on its own server. */
+  readonly tool: string | undefined;
+  constructor(options: GatehouseErrorOptions & { server?: string; tool?: string }) {
+    super('GATEHOUSE_TOOL_CHANGED', options);
+    this.name = 'ToolChangedError';
+    this.server = options.server;
+    this.tool = options.tool;
+  }
+  static override isInstance(error: unknown): error is ToolChangedError {
+    return hasMarker(error, toolChangedMarker);
   }
 }

@@ -1,0 +1,473 @@
+import { ConfigError, type Principal } from '@gatehouse/core';
+import { z } from 'zod';
+import type { ToolSubject } from '../context.js';
+import { compileGlobs, type Matcher } from './glob.js';
+
+/** One value or a list of values; a list matches when any of its values does. */
+export type OneOrMany = string | readonly string[];
+
+/** Which principals a rule is for. Every field given must match; an empty object matches everyone. */
+export interface PrincipalMatch {
+  team?: OneOrMany;
+  user?: OneOrMany;
+  agent?: OneOrMany;
+  /** Every tag listed must be among the principal's tags. */
+  tags?: readonly string[];
+}
+
+/**
+ * A check of a call's arguments. For an allow rule: `true` allows, `false` or a string refuses (the string is the
+ * reason). For a deny rule: `true` or a string makes the rule apply (the string is the reason), `false` does not.
+ */
+export type ArgumentCheck = (args: Record<string, unknown>, subject: ToolSubject) => boolean | string;
+
+/** The schema side of an argument constraint: anything with zod's `safeParse`. */
+export interface ArgumentSchema {
+  safeParse(value: unknown): {
+    success: boolean;
+    error?: { issues: readonly { path: readonly PropertyKey[]; message: string }[] };
+  };
+}
+
+/** A per-tool request limit, counted in the gateway's store. */
+export interface ToolRateLimit {
+  requests: number;
+  windowMs: number;
+  /** Count per principal (default) or for everyone together. */
+  per?: 'principal' | 'global';
+}
+
+/**
+ * One access rule. Once any rule is configured, a call is allowed only when some allow rule matches it and no
+ * deny rule does (deny overrides allow; rule order decides which rule is reported).
+ *
+ * @example
+ * { id: 'risk-reads', principal: { team: 'risk' }, servers: 'github', tools: ['get_*', 'list_*'] }
+ * { effect: 'deny', tools: 'delete_*' }
+ * { principal: { agent: 'triage' }, virtualServer: 'triage' }
+ * { servers: 'files', tools: 'read_file', arguments: z.object({ path: z.string().startsWith('/data/public/') }) }
+ */
+export interface AccessRule {
+  /** Named in decisions, errors and events; default `access[<index>]`. */
+  id?: string;
+  effect?: 'allow' | 'deny';
+  principal?: PrincipalMatch;
+  /** Globs on the configured server name (`*` any run of characters, `?` one character). */
+  servers?: OneOrMany;
+  /** Globs on the tool's own name (without the `server__` prefix). */
+  tools?: OneOrMany;
+  /** Grants (or denies) the tools of the named virtual server as a unit. */
+  virtualServer?: string;
+  /** Checked at call time only: a zod schema for the arguments or a function. It never hides a tool. */
+  arguments?: ArgumentSchema | ArgumentCheck;
+  /** The call waits for `toolApprovalMiddleware`'s approver (allow rules only). */
+  approval?: true | { timeoutMs?: number };
+  /** Enforced by `toolRateLimitMiddleware` (allow rules only). */
+  rateLimit?: ToolRateLimit;
+  /** Enforced by `toolTimeoutMiddleware` (allow rules only). */
+  timeoutMs?: number;
+}
+
+/** A named subset of the aggregate's tools, by globs on namespaced names (`github__create_issue`, `jira__*`). */
+export interface VirtualServer {
+  tools: OneOrMany;
+}
+
+export interface AccessOptions {
+  virtualServers?: Record<string, VirtualServer>;
+  /** Where these options sit, for error paths (default `tools`: `tools.access[3].servers`). */
+  prefix?: string;
+}
+
+/** What an access check answers. */
+export interface AccessDecision {
+  readonly allowed: boolean;
+  /** The rule that decided; undefined when no rules are configured or no rule matched (default deny). */
+  readonly rule?: string;
+  /** Why, in words fit for an error message. */
+  readonly reason: string;
+  readonly approval?: { timeoutMs?: number };
+  readonly rateLimit?: Required<ToolRateLimit>;
+  readonly timeoutMs?: number;
+}
+
+/** Compiled access rules. */
+export interface AccessPolicy {
+  /** True when no rules were configured: everything is allowed. */
+  readonly open: boolean;
+  /** The call-time decision, argument constraints included. */
+  decide(subject: ToolSubject, args?: Record<string, unknown>): AccessDecision;
+  /** The list-time decision: whether some allow rule could allow this principal to call this tool. */
+  visible(subject: ToolSubject): boolean;
+}
+
+interface CompiledRule {
+  readonly index: number;
+  readonly id: string;
+  readonly deny: boolean;
+  readonly principal: (principal: Principal) => boolean;
+  readonly server: Matcher;
+  readonly tool: Matcher;
+  readonly virtual: Matcher | undefined;
+  /** Answers the failure (allow rule) or the reason the rule applies (deny rule); undefined otherwise. */
+  readonly check: ((args: Record<string, unknown>, subject: ToolSubject) => string | undefined) | undefined;
+  /** Index bucket: the first of team, user, agent the rule names, with its values. */
+  readonly bucket: { field: 'team' | 'user' | 'agent'; values: readonly string[] } | undefined;
+  readonly decision: AccessDecision;
+}
+
+/** The rules that could apply to one tool, bucketed by the principal field they name. */
+interface Candidates {
+  readonly team: Map<string, CompiledRule[]> | undefined;
+  readonly user: Map<string, CompiledRule[]> | undefined;
+  readonly agent: Map<string, CompiledRule[]> | undefined;
+  readonly any: readonly CompiledRule[];
+  readonly empty: boolean;
+}
+
+const openDecision: AccessDecision = Object.freeze({ allowed: true, reason: 'no access rules are configured' });
+
+/** Past this many distinct tools the per-tool index is rebuilt from scratch, so memory stays bounded. */
+const maxIndexedTools = 10_000;
+
+const oneOrMany = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+const positiveInteger = z.int().positive();
+
+const ruleSchema = z
+  .strictObject({
+    id: z.string().min(1).optional(),
+    effect: z.enum(['allow', 'deny']).optional(),
+    principal: z
+      .strictObject({
+        team: oneOrMany.optional(),
+        user: oneOrMany.optional(),
+        agent: oneOrMany.optional(),
+        tags: z.array(z.string().min(1)).optional(),
+      })
+      .optional(),
+    servers: oneOrMany.optional(),
+    tools: oneOrMany.optional(),
+    virtualServer: z.string().min(1).optional(),
+    arguments: z
+      .custom<ArgumentSchema | ArgumentCheck>((value) => typeof value === 'function' || isArgumentSchema(value), {
+        message: 'expected a zod schema or a function (arguments, subject) => boolean | string',
+      })
+      .optional(),
+    approval: z.union([z.literal(true), z.strictObject({ timeoutMs: positiveInteger.optional() })]).optional(),
+    rateLimit: z
+      .strictObject({
+        requests: positiveInteger,
+        windowMs: positiveInteger,
+        per: z.enum(['principal', 'global']).optional(),
+      })
+      .optional(),
+    timeoutMs: positiveInteger.optional(),
+  })
+  .superRefine((rule, context) => {
+    if (rule.effect !== 'deny') return;
+    for (const key of ['approval', 'rateLimit', 'timeoutMs'] as const) {
+      if (rule[key] !== undefined) {
+        context.addIssue({ code: 'custom', path: [key], message: `only allow rules take ${key}; remove it` });
+      }
+    }
+  });
+
+const rulesSchema = z.array(ruleSchema, { message: 'expected an array of access rules' });
+
+const virtualServersSchema = z.record(
+  z.string().min(1),
+  z.strictObject({ tools: oneOrMany }, { message: "expected { tools: ['server__tool', 'server__*'] }" }),
+);
+
+function isArgumentSchema(value: unknown): value is ArgumentSchema {
+  return typeof value === 'object' && value !== null && typeof (value as ArgumentSchema).safeParse === 'function';
+}
+
+/** `tools.access[3].servers`: indexes in brackets, names after dots. */
+function formatPath(prefix: string, path: readonly PropertyKey[]): string {
+  let result = prefix;
+  for (const segment of path) result += typeof segment === 'number' ? `[${segment}]` : `.${String(segment)}`;
+  return result;
+}
+
+function validate<T>(schema: z.ZodType<T>, value: unknown, prefix: string): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => ({
+    path: formatPath(prefix, issue.path),
+    message: issue.message,
+  }));
+  throw new ConfigError({
+    message: `Invalid access rules: ${problems.map((problem) => `${problem.path}: ${problem.message}`).join('; ')}`,
+    path: problems[0]?.path,
+  });
+}
+
+function list(value: OneOrMany | undefined): readonly string[] | undefined {
+  return value === undefined ? undefined : typeof value === 'string' ? [value] : value;
+}
+
+function compilePrincipal(match: PrincipalMatch | undefined): (principal: Principal) => boolean {
+  if (match === undefined) return () => true;
+  const checks: ((principal: Principal) => boolean)[] = [];
+  for (const field of ['team', 'user', 'agent'] as const) {
+    const values = list(match[field]);
+    if (values === undefined) continue;
+    if (values.length === 1) {
+      const only = values[0];
+      checks.push((principal) => principal[field] === only);
+    } else {
+      const set = new Set(values);
+      checks.push((principal) => principal[field] !== undefined && set.has(principal[field]));
+    }
+  }
+  const tags = match.tags;
+  if (tags !== undefined && tags.length > 0) {
+    checks.push((principal) => {
+      const held = principal.tags;
+      if (held === undefined) return false;
+      for (const tag of tags) if (!held.includes(tag)) return false;
+      return true;
+    });
+  }
+  if (checks.length === 0) return () => true;
+  if (checks.length === 1) return checks[0]!;
+  return (principal) => {
+    for (const check of checks) if (!check(principal)) return false;
+    return true;
+  };
+}
+
+function formatArgumentPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return 'arguments';
+  return `argument "${formatPath('', path).replace(/^\./, '')}"`;
+}
+
+function compileCheck(
+  constraint: ArgumentSchema | ArgumentCheck | undefined,
+  deny: boolean,
+  id: string,
+): CompiledRule['check'] {
+  if (constraint === undefined) return undefined;
+  if (typeof constraint === 'function') {
+    return (args, subject) => {
+      let verdict: boolean | string;
+      try {
+        verdict = constraint(args, subject);
+      } catch (error) {
+        // A broken check must fail closed: an allow rule does not allow, a deny rule denies.
+        return `the argument check of rule "${id}" threw: ${error instanceof Error ? error.message : String(error)}`;
+      }
+      if (typeof verdict === 'string') return verdict;
+      if (deny) return verdict ? `denied by rule "${id}" for these arguments` : undefined;
+      return verdict ? undefined : `the arguments do not satisfy rule "${id}"`;
+    };
+  }
+  return (args) => {
+    const result = constraint.safeParse(args);
+    if (deny) return result.success ? `denied by rule "${id}" for these arguments` : undefined;
+    if (result.success) return undefined;
+    const issue = result.error?.issues[0];
+    if (issue === undefined) return `the arguments do not satisfy rule "${id}"`;
+    return `${formatArgumentPath(issue.path)}: ${issue.message}`;
+  };
+}
+
+/** Describes who is calling for messages: `team "risk", user "ana"`. No tags (they may be internal). */
+export function describePrincipal(principal: Principal): string {
+  const parts: string[] = [];
+  if (principal.team !== undefined) parts.push(`team "${principal.team}"`);
+  if (principal.user !== undefined) parts.push(`user "${principal.user}"`);
+  if (principal.agent !== undefined) parts.push(`agent "${principal.agent}"`);
+  return parts.length === 0 ? 'an anonymous caller' : parts.join(', ');
+}
+
+/**
+ * Validates and compiles access rules once: globs become matchers, and rules are indexed per tool and by the
+ * principal field they name, so a decision only looks at the few rules that could apply.
+ * `undefined` (no rules configured) answers an open policy; an empty list denies everything.
+ *
+ * @throws ConfigError naming the path of the first bad field, e.g. `tools.access[3].servers`.
+ */
+export function compileAccess(rules: readonly AccessRule[] | undefined, options: AccessOptions = {}): AccessPolicy {
+  const prefix = options.prefix ?? 'tools';
+  const virtualServers = validate(virtualServersSchema, options.virtualServers ?? {}, `${prefix}.virtualServers`);
+  if (rules === undefined) {
+    return { open: true, decide: () => openDecision, visible: () => true };
+  }
+  const parsed = validate(rulesSchema, rules, `${prefix}.access`) as AccessRule[];
+
+  const virtualMatchers = new Map<string, Matcher>();
+  for (const [name, server] of Object.entries(virtualServers)) virtualMatchers.set(name, compileGlobs(server.tools));
+
+  const ids = new Set<string>();
+  const compiled = parsed.map((rule, index): CompiledRule => {
+    const path = `${prefix}.access[${index}]`;
+    const id = rule.id ?? `access[${index}]`;
+    if (ids.has(id)) throw new ConfigError({ message: `${path}.id: "${id}" is used by two rules`, path: `${path}.id` });
+    ids.add(id);
+    let virtual: Matcher | undefined;
+    if (rule.virtualServer !== undefined) {
+      virtual = virtualMatchers.get(rule.virtualServer);
+      if (virtual === undefined) {
+        const known = [...virtualMatchers.keys()].join(', ') || 'none configured';
+        throw new ConfigError({
+          message: `${path}.virtualServer: no virtual server "${rule.virtualServer}" (known: ${known})`,
+          path: `${path}.virtualServer`,
+        });
+      }
+    }
+    const deny = rule.effect === 'deny';
+    const bucketField = (['team', 'user', 'agent'] as const).find((field) => rule.principal?.[field] !== undefined);
+    const approval = rule.approval === true ? {} : rule.approval;
+    const rateLimit = rule.rateLimit && { per: 'principal' as const, ...rule.rateLimit };
+    const decision: AccessDecision = Object.freeze(
+      deny
+        ? { allowed: false, rule: id, reason: `denied by rule "${id}"` }
+        : {
+            allowed: true,
+            rule: id,
+            reason: `allowed by rule "${id}"`,
+            ...(approval && { approval }),
+            ...(rateLimit && { rateLimit }),
+            ...(rule.timeoutMs !== undefined && { timeoutMs: rule.timeoutMs }),
+          },
+    );
+    return {
+      index,
+      id,
+      deny,
+      principal: compilePrincipal(rule.principal),
+      server: compileGlobs(rule.servers),
+      tool: compileGlobs(rule.tools),
+      virtual,
+      check: compileCheck(rule.arguments, deny, id),
+      bucket: bucketField && { field: bucketField, values: list(rule.principal![bucketField])! },
+      decision,
+    };
+  });
+
+  const index = new Map<string, Map<string, Candidates>>();
+  let indexed = 0;
+
+  function candidatesFor(server: string, tool: string): Candidates {
+    let byTool = index.get(server);
+    const found = byTool?.get(tool);
+    if (found !== undefined) return found;
+    if (indexed >= maxIndexedTools) {
+      index.clear();
+      indexed = 0;
+      byTool = undefined;
+    }
+    const namespaced = `${server}__${tool}`;
+    let team: Map<string, CompiledRule[]> | undefined;
+    let user: Map<string, CompiledRule[]> | undefined;
+    let agent: Map<string, CompiledRule[]> | undefined;
+    const any: CompiledRule[] = [];
+    for (const rule of compiled) {
+      if (!rule.server(server) || !rule.tool(tool)) continue;
+      if (rule.virtual !== undefined && !rule.virtual(namespaced)) continue;
+      if (rule.bucket === undefined) {
+        any.push(rule);
+        continue;
+      }
+      let buckets: Map<string, CompiledRule[]>;
+      if (rule.bucket.field === 'team') buckets = team ??= new Map();
+      else if (rule.bucket.field === 'user') buckets = user ??= new Map();
+      else buckets = agent ??= new Map();
+      for (const value of rule.bucket.values) {
+        const bucket = buckets.get(value);
+        if (bucket === undefined) buckets.set(value, [rule]);
+        else bucket.push(rule);
+      }
+    }
+    const entry: Candidates = { team, user, agent, any, empty: !team && !user && !agent && any.length === 0 };
+    if (byTool === undefined) index.set(server, (byTool = new Map()));
+    byTool.set(tool, entry);
+    indexed++;
+    return entry;
+  }
+
+  // The state of one decision, reused (decisions are synchronous, so one at a time) to avoid allocating.
+  let deny: CompiledRule | undefined;
+  let denyReason: string | undefined;
+  let allow: CompiledRule | undefined;
+  let failed: CompiledRule | undefined;
+  let failure: string | undefined;
+
+  function consider(
+    rules: readonly CompiledRule[] | undefined,
+    subject: ToolSubject,
+    args: Record<string, unknown> | undefined,
+  ): void {
+    if (rules === undefined) return;
+    const principal = subject.principal;
+    for (const rule of rules) {
+      // A rule later than the one already found of its kind cannot change the answer: skip it before any check.
+      if (rule.deny) {
+        if (deny !== undefined && deny.index < rule.index) continue;
+        if (!rule.principal(principal)) continue;
+        let reason: string | undefined;
+        if (rule.check !== undefined) {
+          // At list time (no arguments) a conditional deny rule does not hide the tool.
+          if (args === undefined) continue;
+          reason = rule.check(args, subject);
+          if (reason === undefined) continue;
+        }
+        deny = rule;
+        denyReason = reason;
+      } else {
+        if (allow !== undefined && allow.index < rule.index) continue;
+        if (!rule.principal(principal)) continue;
+        if (rule.check !== undefined && args !== undefined) {
+          const problem = rule.check(args, subject);
+          if (problem !== undefined) {
+            if (failed === undefined || rule.index < failed.index) {
+              failed = rule;
+              failure = problem;
+            }
+            continue;
+          }
+        }
+        allow = rule;
+      }
+    }
+  }
+
+  function evaluate(subject: ToolSubject, args: Record<string, unknown> | undefined): Candidates {
+    deny = allow = failed = undefined;
+    denyReason = failure = undefined;
+    const candidates = candidatesFor(subject.server, subject.tool);
+    if (candidates.empty) return candidates;
+    const principal = subject.principal;
+    if (candidates.team !== undefined && principal.team !== undefined)
+      consider(candidates.team.get(principal.team), subject, args);
+    if (candidates.user !== undefined && principal.user !== undefined)
+      consider(candidates.user.get(principal.user), subject, args);
+    if (candidates.agent !== undefined && principal.agent !== undefined)
+      consider(candidates.agent.get(principal.agent), subject, args);
+    consider(candidates.any, subject, args);
+    return candidates;
+  }
+
+  return {
+    open: false,
+    decide(subject, args) {
+      evaluate(subject, args ?? {});
+      if (deny !== undefined) {
+        if (denyReason === undefined) return deny.decision;
+        return { allowed: false, rule: deny.id, reason: denyReason };
+      }
+      if (allow !== undefined) return allow.decision;
+      if (failed !== undefined) return { allowed: false, rule: failed.id, reason: failure! };
+      return {
+        allowed: false,
+        reason: `no access rule allows ${describePrincipal(subject.principal)} to use ${subject.server}__${subject.tool}`,
+      };
+    },
+    visible(subject) {
+      evaluate(subject, undefined);
+      return deny === undefined && allow !== undefined;
+    },
+  };
+}
