@@ -62,7 +62,7 @@ export function anthropicToOpenAIRequest(
   options: AnthropicToOpenAIRequestOptions,
 ): OpenAI.Chat.ChatCompletionCreateParams {
   for (const key of Object.keys(params)) {
-    if (translatedKeys.has(key) || key in ignoredKeys) continue;
+    if (translatedKeys.has(key) || Object.hasOwn(ignoredKeys, key)) continue;
     const value = (params as unknown as Record<string, unknown>)[key];
     const refusal = refusedKeys[key as Key];
     if (refusal !== undefined) {

@@ -90,7 +90,7 @@ export function openaiToAnthropicRequest(
   options: OpenAIToAnthropicRequestOptions,
 ): AnthropicMessageCreateParams {
   for (const key of Object.keys(params)) {
-    if (translatedKeys.has(key) || key in ignoredKeys) continue;
+    if (translatedKeys.has(key) || Object.hasOwn(ignoredKeys, key)) continue;
     const refusal = refusedKeys[key as Key];
     if (refusal !== undefined) {
       if (isDefault(key, (params as unknown as Record<string, unknown>)[key])) continue;
