@@ -1,2 +1,36 @@
-// The models layer lands with its own issue; this package is scaffolded by the foundation.
-export {};
+export {
+  type ModelApi,
+  type ModelContext,
+  type ModelMiddleware,
+  type ModelRequest,
+  type ModelResponseResult,
+  type ModelResult,
+  type ModelStreamResult,
+  mapStream,
+  type ProviderKind,
+  type ResultSummary,
+  type RouteInfo,
+  type StreamHooks,
+  type TargetInfo,
+  type Usage,
+} from './context/index.js';
+export { type ModelsApi, models } from './layer/index.js';
+export type {
+  CircuitBreakerOptions,
+  ModelsOptions,
+  RetryOptions,
+  RouteOptions,
+  RuleMatch,
+  RuleOptions,
+  TargetOptions,
+  TimeoutOptions,
+} from './options/index.js';
+export {
+  type CircuitBreakerMiddleware,
+  circuitBreakerMiddleware,
+  type TargetHealth,
+} from './resilience/circuit-breaker-middleware.js';
+export { isRetryable, retryAfterMs } from './resilience/errors.js';
+export { retryMiddleware } from './resilience/retry-middleware.js';
+export { timeoutMiddleware } from './resilience/timeout-middleware.js';
+export type { ModelCallEvent } from './telemetry/index.js';

@@ -1,0 +1,173 @@
+import { compose, type GatewayRuntime, type Handler, type Layer } from '@gatehouse/core';
+import type {
+  ModelApi,
+  ModelContext,
+  ModelMiddleware,
+  ModelResult,
+  ProviderKind,
+  TargetInfo,
+} from '../context/index.js';
+import { type CompiledRoute, compileOptions, type ModelsOptions, providerKind } from '../options/index.js';
+import { circuitBreakerMiddleware, type TargetHealth } from '../resilience/circuit-breaker-middleware.js';
+import { retryMiddleware } from '../resilience/retry-middleware.js';
+import { timeoutMiddleware } from '../resilience/timeout-middleware.js';
+import { LatencyTracker, routeExecutor } from '../routing/index.js';
+import { attemptSpan, telemetryMiddleware } from '../telemetry/index.js';
+import { callPassthrough, callTarget } from '../upstream/index.js';
+import { createWrapper, unwrapClient } from '../wrap/index.js';
+
+/** What `gateway.models` offers. */
+export interface ModelsApi {
+  /** The names of the configured routes. */
+  readonly routes: readonly string[];
+  /**
+   * Each route target the gateway has seen: circuit state (closed, open, half-open), consecutive failures and
+   * the moving average of successful latency in milliseconds.
+   */
+  health(): Record<string, TargetHealth & { latencyMs: number | undefined }>;
+}
+
+const passthroughTargets = new WeakMap<object, Map<string, TargetInfo>>();
+
+/** The target of a call that is not a route: the client it was made on, with the model it names. */
+function passthroughTarget(client: object, kind: ProviderKind, model: string, name: string | undefined): TargetInfo {
+  let byModel = passthroughTargets.get(client);
+  if (!byModel) passthroughTargets.set(client, (byModel = new Map()));
+  let target = byModel.get(model);
+  if (!target) {
+    const provider = name ?? kind;
+    target = Object.freeze({
+      id: `${provider}:${model}`,
+      provider,
+      kind,
+      model,
+      parameters: undefined,
+      timeoutMs: undefined,
+      client,
+    });
+    // Bounded: a client used with endlessly many model names must not grow this without limit.
+    if (byModel.size < 1000) byModel.set(model, target);
+  }
+  return target;
+}
+
+/**
+ * The models layer: wrapped OpenAI and Anthropic clients whose generating calls run through one chain, routes
+ * (model aliases) with fallback, weighted, least-latency and conditional strategies, retries, timeouts and
+ * cooldown of failing targets, translation between OpenAI and Anthropic, spans, metrics and `model-call` events.
+ *
+ * Order of a call: telemetry sees it first, then your `middleware` in order, then the route executor, which runs
+ * each target through retry → circuit breaker → timeout → the upstream call (with its own attempt span).
+ * A model name that is not a route goes to the client it was called on, unchanged: the SDK's own retries and
+ * errors apply. On a route the gateway retries itself and sends `maxRetries: 0` to the provider client, so
+ * retries never multiply; an upstream failure is an `UpstreamError` naming the target (the SDK error as its
+ * `cause`), and all targets failing a `NoHealthyTargetError` with each target's error.
+ *
+ * @example
+ * const gateway = createGateway({
+ *   models: models({
+ *     providers: { openai: new OpenAI(), anthropic: new Anthropic() },
+ *     routes: {
+ *       contracts: {
+ *         targets: [
+ *           { provider: 'openai', model: 'gpt-4o' },
+ *           { provider: 'anthropic', model: 'claude-sonnet-4-5', parameters: { max_tokens: 4096 } },
+ *         ],
+ *       },
+ *     },
+ *   }),
+ * });
+ * const openai = gateway.wrap(new OpenAI());
+ * await openai.chat.completions.create({ model: 'contracts', messages });
+ */
+export function models(options: ModelsOptions = {}): Layer<'models', ModelsApi> {
+  // Validated here, so a bad option fails where it is written, before any gateway exists.
+  const compiled = compileOptions(options, unwrapClient);
+  const providerNames = new Map<object, string>();
+  for (const [name, provider] of compiled.providers) providerNames.set(provider.client, name);
+
+  return {
+    kind: 'models',
+    attach(runtime: GatewayRuntime) {
+      const latency = new LatencyTracker();
+      const breaker = compiled.circuitBreaker === false ? undefined : circuitBreakerMiddleware(compiled.circuitBreaker);
+      const settings = { gatewayRetries: compiled.retry !== false && (compiled.retry.retries ?? 2) > 0 };
+
+      // Innermost: one upstream attempt in its own span.
+      const attempt: Handler<ModelContext, ModelResult> = (context) => {
+        context.attempt++;
+        return attemptSpan(context, () => callTarget(context, settings));
+      };
+      // Per target: retry sees an attempt first (and re-runs what follows), then the breaker, then the timeout.
+      const perAttempt: ModelMiddleware[] = [];
+      if (breaker) perAttempt.push(breaker);
+      if (compiled.timeout !== false) perAttempt.push(timeoutMiddleware(compiled.timeout));
+      const inner = compose(perAttempt, attempt);
+      const retry = compiled.retry === false ? undefined : retryMiddleware(compiled.retry);
+      const runTarget: Handler<ModelContext, ModelResult> = retry
+        ? (context) => retry(context, (next) => inner(next ?? context))
+        : inner;
+      const executeRoute = routeExecutor(runTarget, latency);
+
+      const handler: Handler<ModelContext, ModelResult> = (context) => {
+        const route = context.route as CompiledRoute | undefined;
+        if (route) return executeRoute(context, route);
+        context.attempt = 1;
+        return attemptSpan(context, () => callPassthrough(context));
+      };
+      // Built once: telemetry first (its span covers everything), then the user's middleware, then routing.
+      const chain = compose([telemetryMiddleware(), ...compiled.middleware], handler);
+
+      const run = (
+        client: object,
+        kind: ProviderKind,
+        api: ModelApi,
+        body: Record<string, any>,
+        requestOptions: Record<string, any> | undefined,
+      ): Promise<ModelResult> => {
+        const base = runtime.context();
+        const model = typeof body?.model === 'string' ? body.model : '';
+        const route = compiled.routes.get(model);
+        const callerSignal = requestOptions?.signal as AbortSignal | undefined;
+        const signal =
+          callerSignal && base.signal && callerSignal !== base.signal
+            ? AbortSignal.any([base.signal, callerSignal])
+            : (callerSignal ?? base.signal);
+        const context: ModelContext = {
+          ...base,
+          signal,
+          request: { api, kind, body, stream: body?.stream === true, options: requestOptions },
+          model,
+          route,
+          target: route ? undefined : passthroughTarget(client, kind, model, providerNames.get(client)),
+          attemptSignal: undefined,
+          attempt: 0,
+          usage: undefined,
+          startTime: performance.now(),
+        };
+        return chain(context);
+      };
+
+      const wrap = createWrapper(run);
+      return {
+        api: {
+          routes: [...compiled.routes.keys()],
+          health() {
+            const view: Record<string, TargetHealth & { latencyMs: number | undefined }> = {};
+            const states = breaker?.health() ?? {};
+            const ids = new Set<string>(Object.keys(states));
+            for (const route of compiled.routes.values()) for (const target of route.targets) ids.add(target.id);
+            for (const id of ids)
+              view[id] = {
+                ...(states[id] ?? { state: 'closed', failures: 0, openUntil: 0 }),
+                latencyMs: latency.average(id),
+              };
+            return view;
+          },
+        },
+        wraps: (client: object) => providerKind(unwrapClient(client)) !== undefined,
+        wrap,
+      };
+    },
+  };
+}

@@ -1,0 +1,123 @@
+import { NoHealthyTargetError, TranslationError } from '@gatehouse/core';
+import type { ModelApi, ModelContext, ModelResult } from '../context/index.js';
+import { type CompiledRoute, type CompiledTarget, servedBy } from '../options/index.js';
+import { isAbort } from '../resilience/errors.js';
+
+/** Moving averages of each target's successful latency, for `least-latency`. */
+export class LatencyTracker {
+  readonly #averages = new Map<string, number>();
+  readonly #weight: number;
+
+  /** `weight`: how much a new sample counts (0..1). */
+  constructor(weight = 0.3) {
+    this.#weight = weight;
+  }
+
+  record(id: string, ms: number): void {
+    const previous = this.#averages.get(id);
+    this.#averages.set(id, previous === undefined ? ms : previous + this.#weight * (ms - previous));
+  }
+
+  /** The average in milliseconds, or undefined for a target that never answered. */
+  average(id: string): number | undefined {
+    return this.#averages.get(id);
+  }
+}
+
+/** Targets of a list that can serve `api`, computed once per list and API. */
+const compatible = new WeakMap<readonly CompiledTarget[], Map<ModelApi, readonly CompiledTarget[]>>();
+
+function servable(targets: readonly CompiledTarget[], api: ModelApi, route: string): readonly CompiledTarget[] {
+  let byApi = compatible.get(targets);
+  if (!byApi) compatible.set(targets, (byApi = new Map()));
+  let list = byApi.get(api);
+  if (!list) {
+    const kinds = servedBy[api];
+    list = targets.filter((target) => kinds.includes(target.kind));
+    byApi.set(api, list);
+  }
+  if (list.length === 0)
+    throw new TranslationError({
+      message: `route "${route}" has no target that can serve ${api} calls (${servedBy[api].join(' or ')} providers only); add one or call a model directly`,
+      field: 'model',
+    });
+  return list;
+}
+
+function weightedOrder(targets: readonly CompiledTarget[]): CompiledTarget[] {
+  const left = targets.slice();
+  const order: CompiledTarget[] = [];
+  while (left.length > 0) {
+    let total = 0;
+    for (const target of left) total += target.weight;
+    let pick = Math.random() * total;
+    let index = 0;
+    for (; index < left.length - 1; index++) {
+      pick -= left[index]!.weight;
+      if (pick < 0) break;
+    }
+    order.push(left.splice(index, 1)[0]!);
+  }
+  return order;
+}
+
+/** The targets to try, in order, for this call. */
+export function orderTargets(
+  route: CompiledRoute,
+  context: ModelContext,
+  latency: LatencyTracker,
+): readonly CompiledTarget[] {
+  const api = context.request.api;
+  switch (route.strategy) {
+    case 'fallback':
+      return servable(route.targets, api, route.name);
+    case 'weighted':
+      return weightedOrder(servable(route.targets, api, route.name));
+    case 'least-latency': {
+      // A target with no sample yet goes first, so every target gets measured.
+      const rank = (target: CompiledTarget) => latency.average(target.id) ?? -1;
+      return servable(route.targets, api, route.name)
+        .slice()
+        .sort((a, b) => rank(a) - rank(b));
+    }
+    case 'conditional': {
+      for (const rule of route.rules) if (rule.matches(context)) return servable(rule.targets, api, route.name);
+      return servable(route.targets, api, route.name);
+    }
+  }
+}
+
+/**
+ * Runs a route: each target in the strategy's order through `runTarget` (retries, circuit breaker, timeout,
+ * then the upstream call), moving on when one fails, until one answers. When all fail: a
+ * `NoHealthyTargetError` carrying each target's error. The caller's abort stops at once.
+ */
+export function routeExecutor(
+  runTarget: (context: ModelContext) => Promise<ModelResult>,
+  latency: LatencyTracker,
+): (context: ModelContext, route: CompiledRoute) => Promise<ModelResult> {
+  return async (context, route) => {
+    const targets = orderTargets(route, context, latency);
+    const errors: unknown[] = [];
+    for (const target of targets) {
+      context.target = target;
+      const start = performance.now();
+      try {
+        const result = await runTarget(context);
+        latency.record(target.id, performance.now() - start);
+        return result;
+      } catch (error) {
+        if (context.signal?.aborted || isAbort(error)) throw error;
+        errors.push(error);
+      }
+    }
+    const described = errors
+      .map((error, index) => `${targets[index]!.id}: ${error instanceof Error ? error.message : String(error)}`)
+      .join('; ');
+    throw new NoHealthyTargetError({
+      message: `every target of route "${route.name}" failed: ${described}`,
+      route: route.name,
+      errors,
+    });
+  };
+}

@@ -1,0 +1,185 @@
+import { Attr, type Attributes, type EventBase, errorType, Operation, type Span, SpanKind } from '@gatehouse/core';
+import type { ModelApi, ModelContext, ModelMiddleware, ModelResult, ResultSummary, Usage } from '../context/index.js';
+import { mapStream } from '../context/index.js';
+
+/** One model call, as the `model-call` event tells it (the same facts as its span). */
+export interface ModelCallEvent extends EventBase {
+  api: ModelApi;
+  /** The model the caller asked for (a route name or a provider's model). */
+  model: string;
+  /** The route, when `model` named one. */
+  route: string | undefined;
+  /** The target that answered or was tried last, e.g. `anthropic:claude-sonnet-4-5`. */
+  target: string | undefined;
+  /** `openai` or `anthropic`: the kind of provider that answered. */
+  provider: string | undefined;
+  responseModel: string | undefined;
+  usage: Usage | undefined;
+  /** Upstream attempts, counting retries and fallbacks. */
+  attempts: number;
+  stream: boolean;
+  /** From the call's start to its answer (for a stream, to its end). */
+  latencyMs: number;
+  outcome: 'success' | 'error';
+  /** `error.type` of a failure: a Gatehouse code, an HTTP status or an error class. */
+  errorType?: string | undefined;
+}
+
+declare module '@gatehouse/core' {
+  interface GatehouseEventMap {
+    'model-call': ModelCallEvent;
+  }
+}
+
+const operationOf: Record<ModelApi, string> = {
+  chat: Operation.chat,
+  messages: Operation.chat,
+  responses: Operation.chat,
+  embeddings: Operation.embeddings,
+  'count-tokens': 'count_tokens',
+};
+
+/**
+ * The first middleware of every call: a `chat {model}` CLIENT span (`embeddings {model}` for embeddings) with
+ * the GenAI semantic-convention attributes, the `gen_ai.client.operation.duration` and
+ * `gen_ai.client.token.usage` metrics, and a `model-call` event. For a stream, all three close when the
+ * stream ends. Attributes are built only when the span records; the event only when someone listens.
+ */
+export function telemetryMiddleware(): ModelMiddleware {
+  return async (context, next) => {
+    const { telemetry } = context;
+    const operation = operationOf[context.request.api];
+    const span = telemetry.startSpan(`${operation} ${context.model}`, SpanKind.CLIENT);
+    const recording = span.isRecording();
+    if (recording) {
+      const body = context.request.body;
+      span.setAttributes({
+        [Attr.operationName]: operation,
+        [Attr.providerName]: context.request.kind,
+        [Attr.requestModel]: context.model,
+        [Attr.requestStream]: context.request.stream,
+      });
+      if (typeof body.max_tokens === 'number') span.setAttribute(Attr.requestMaxTokens, body.max_tokens);
+      if (typeof body.temperature === 'number') span.setAttribute(Attr.requestTemperature, body.temperature);
+      if (typeof body.top_p === 'number') span.setAttribute(Attr.requestTopP, body.top_p);
+      if (context.route) span.setAttribute(Attr.route, context.route.name);
+      if (context.principal.team) span.setAttribute(Attr.team, context.principal.team);
+      if (context.principal.user) span.setAttribute(Attr.user, context.principal.user);
+    }
+    context.span = span;
+    let result: ModelResult;
+    try {
+      result = recording ? await telemetry.withSpan(span, () => next()) : await next();
+    } catch (error) {
+      finish(context, span, recording, undefined, error);
+      throw error;
+    }
+    if (result.type === 'response') {
+      finish(context, span, recording, result.summary, undefined);
+      return result;
+    }
+    const summary = result.summary;
+    return mapStream(result, {
+      end: () => finish(context, span, recording, summary, undefined),
+      stop: (error) => finish(context, span, recording, summary, error, error === undefined),
+    });
+  };
+}
+
+function finish(
+  context: ModelContext,
+  span: Span,
+  recording: boolean,
+  summary: ResultSummary | undefined,
+  error: unknown,
+  cancelled = false,
+): void {
+  const { telemetry, target } = context;
+  const seconds = (performance.now() - context.startTime) / 1000;
+  const usage = summary?.usage;
+  if (usage) context.usage = usage;
+  const metricAttributes: Attributes = {
+    [Attr.operationName]: operationOf[context.request.api],
+    [Attr.providerName]: target?.kind ?? context.request.kind,
+    [Attr.requestModel]: context.model,
+  };
+  if (summary?.responseModel) metricAttributes[Attr.responseModel] = summary.responseModel;
+  if (error !== undefined) metricAttributes[Attr.errorType] = errorType(error);
+  telemetry.recordDuration(seconds, metricAttributes);
+  if (usage) telemetry.recordTokens(usage.inputTokens, usage.outputTokens, metricAttributes);
+  if (recording) {
+    if (target) {
+      span.setAttribute(Attr.providerName, target.kind);
+      span.setAttribute(Attr.target, target.id);
+    }
+    span.setAttribute(Attr.attempt, context.attempt);
+    setSummaryAttributes(span, summary);
+    if (cancelled) span.setAttribute('gatehouse.stream.cancelled', true);
+  }
+  telemetry.endSpan(span, error);
+  if (context.events.has('model-call')) {
+    context.events.emit('model-call', {
+      time: Date.now(),
+      principal: context.principal,
+      sessionId: context.sessionId,
+      traceId: recording ? span.spanContext().traceId : undefined,
+      api: context.request.api,
+      model: context.model,
+      route: context.route?.name,
+      target: target?.id,
+      provider: target?.kind,
+      responseModel: summary?.responseModel,
+      usage,
+      attempts: context.attempt,
+      stream: context.request.stream,
+      latencyMs: seconds * 1000,
+      outcome: error === undefined ? 'success' : 'error',
+      errorType: error === undefined ? undefined : errorType(error),
+    });
+  }
+}
+
+/** Writes response model, id, finish reasons and token counts on a recording span. */
+export function setSummaryAttributes(span: Span, summary: ResultSummary | undefined): void {
+  if (!summary) return;
+  if (summary.responseModel) span.setAttribute(Attr.responseModel, summary.responseModel);
+  if (summary.responseId) span.setAttribute(Attr.responseId, summary.responseId);
+  if (summary.finishReasons) span.setAttribute(Attr.responseFinishReasons, summary.finishReasons);
+  const usage = summary.usage;
+  if (usage?.inputTokens !== undefined) span.setAttribute(Attr.usageInputTokens, usage.inputTokens);
+  if (usage?.outputTokens !== undefined) span.setAttribute(Attr.usageOutputTokens, usage.outputTokens);
+  if (usage?.cacheReadInputTokens !== undefined)
+    span.setAttribute(Attr.usageCacheReadInputTokens, usage.cacheReadInputTokens);
+  if (usage?.cacheCreationInputTokens !== undefined)
+    span.setAttribute(Attr.usageCacheCreationInputTokens, usage.cacheCreationInputTokens);
+}
+
+/**
+ * Runs one upstream attempt inside its own span (a child of the call's): `gatehouse.target`,
+ * `gatehouse.attempt`, the target's provider and model. No span work at all when the call's span does not
+ * record.
+ */
+export async function attemptSpan(context: ModelContext, run: () => Promise<ModelResult>): Promise<ModelResult> {
+  if (!context.span.isRecording()) return run();
+  const { telemetry } = context;
+  const target = context.target!;
+  const operation = operationOf[context.request.api];
+  const span = telemetry.startSpan(`${operation} ${target.model}`, SpanKind.CLIENT, {
+    [Attr.operationName]: operation,
+    [Attr.providerName]: target.kind,
+    [Attr.requestModel]: target.model,
+    [Attr.target]: target.id,
+    [Attr.attempt]: context.attempt,
+    ...(context.route ? { [Attr.route]: context.route.name } : {}),
+  });
+  try {
+    const result = await run();
+    // A stream's attempt span covers the wait for its first content; the call span covers the rest.
+    setSummaryAttributes(span, result.summary);
+    telemetry.endSpan(span);
+    return result;
+  } catch (error) {
+    telemetry.endSpan(span, error);
+    throw error;
+  }
+}

@@ -1,0 +1,186 @@
+import { TranslationError, UpstreamError } from '@gatehouse/core';
+import type { ModelApi, ModelContext, ModelResult, ResultSummary, TargetInfo } from '../context/index.js';
+import { isAbort, upstreamError } from '../resilience/errors.js';
+import { emptySummary, isContentChunk, observeChunk, summarize } from '../usage/index.js';
+import { crossProvider } from './cross-provider.js';
+
+export type Method = (
+  body: unknown,
+  options?: unknown,
+) => { withResponse(): Promise<{ data: any; response: Response }> };
+
+/** The SDK method of a raw client that serves `api`. */
+export function methodOf(client: any, api: ModelApi): Method {
+  switch (api) {
+    case 'chat':
+      return (body, options) => client.chat.completions.create(body, options);
+    case 'responses':
+      return (body, options) => client.responses.create(body, options);
+    case 'embeddings':
+      return (body, options) => client.embeddings.create(body, options);
+    case 'messages':
+      return (body, options) => client.messages.create(body, options);
+    case 'count-tokens':
+      return (body, options) => client.messages.countTokens(body, options);
+  }
+}
+
+/** Options the SDKs keep for themselves (`__span`, `__binaryResponse`, …): meaningless on another client. */
+function ownOptions(options: Record<string, any> | undefined): Record<string, any> {
+  const own: Record<string, any> = {};
+  if (options) for (const key in options) if (!key.startsWith('__')) own[key] = options[key];
+  return own;
+}
+
+export interface UpstreamSettings {
+  /** The gateway retries a route's targets itself, so the SDK client must not (`maxRetries: 0`). */
+  readonly gatewayRetries: boolean;
+}
+
+/**
+ * Sends the context's request to `ctx.target` (a route's target): the body with the target's model and
+ * parameter overrides, translated when the target is the other kind of provider. SDK failures become
+ * `UpstreamError`s naming the target; a stream is held back until its first content (so that a failure before
+ * it can still fail over) and fails with an `UpstreamError` if it ends before its end marker.
+ */
+export async function callTarget(ctx: ModelContext, settings: UpstreamSettings): Promise<ModelResult> {
+  const target = ctx.target!;
+  const { request } = ctx;
+  const options = ownOptions(request.options);
+  // Per-request `maxRetries: 0` stops the SDK from retrying under the gateway's own retries (no multiplying).
+  if (settings.gatewayRetries) options.maxRetries = 0;
+  const signal = ctx.attemptSignal ?? ctx.signal;
+  if (signal) options.signal = signal;
+  try {
+    if (request.kind !== target.kind) {
+      if (request.api !== 'chat' && request.api !== 'messages')
+        throw new TranslationError({
+          message: `${request.api} calls cannot go to ${target.id}, a ${target.kind} provider; route them to ${request.kind} targets only`,
+          field: 'model',
+        });
+      return await crossProvider(request, options, target);
+    }
+    const body = { ...request.body, model: target.model, ...target.parameters };
+    const { data, response } = await methodOf(target.client, request.api)(body, options).withResponse();
+    if (!request.stream) return { type: 'response', data, response, target, summary: summarize(request.api, data) };
+    const summary = emptySummary();
+    const chunks = checkedStream(request.api, data, summary, target, true);
+    return await holdUntilContent(request.api, chunks, data.controller, response, target, summary);
+  } catch (error) {
+    if (isAbort(error) && ctx.signal?.aborted) throw error;
+    throw upstreamError(error, target.id);
+  }
+}
+
+/**
+ * Sends the request, unchanged, to the client the call was made on (a model name that is not a route).
+ * SDK errors surface as the SDK threw them, so `catch (e) { if (e instanceof OpenAI.RateLimitError) … }` keeps
+ * working; the SDK client's own retries and timeout apply.
+ */
+export async function callPassthrough(ctx: ModelContext): Promise<ModelResult> {
+  const target = ctx.target!;
+  const { request } = ctx;
+  let options = request.options;
+  // The scope's signal (from gateway.run) is merged in; the caller's own options are otherwise untouched.
+  if (ctx.signal && ctx.signal !== options?.signal) options = { ...options, signal: ctx.signal };
+  const { data, response } = await methodOf(target.client, request.api)(request.body, options).withResponse();
+  if (!request.stream) return { type: 'response', data, response, target, summary: summarize(request.api, data) };
+  const summary = emptySummary();
+  return {
+    type: 'stream',
+    chunks: { [Symbol.asyncIterator]: () => checkedStream(request.api, data, summary, target, false) },
+    controller: data.controller,
+    response,
+    target,
+    summary,
+  };
+}
+
+/**
+ * Passes an SDK stream's chunks on, updating `summary`. Ending before the end marker is a failure (the SDKs
+ * end such a stream quietly), unless the stream was aborted by its controller (the caller stopped it).
+ */
+export async function* checkedStream(
+  api: ModelApi,
+  stream: AsyncIterable<any> & { controller: AbortController },
+  summary: ResultSummary,
+  target: TargetInfo,
+  wrapErrors: boolean,
+): AsyncGenerator<any> {
+  try {
+    for await (const chunk of stream) {
+      observeChunk(api, chunk, summary);
+      yield chunk;
+    }
+  } catch (error) {
+    throw wrapErrors ? upstreamError(error, target.id) : error;
+  }
+  if (!summary.completed && !stream.controller.signal.aborted)
+    throw new UpstreamError({
+      message: `${target.id}: the stream ended before its end marker; the answer is incomplete`,
+      target: target.id,
+      isRetryable: true,
+    });
+}
+
+/**
+ * Reads a stream until its first content chunk (or its end) and answers a stream result that replays what was
+ * read, then the rest. A failure while reading ahead rejects, so the route can try again elsewhere: nothing has
+ * reached the caller yet.
+ */
+export async function holdUntilContent(
+  api: ModelApi,
+  iterator: AsyncGenerator<any>,
+  controller: AbortController,
+  response: Response | undefined,
+  target: TargetInfo,
+  summary: ResultSummary,
+): Promise<ModelResult> {
+  const held: any[] = [];
+  let done = false;
+  try {
+    while (true) {
+      const step = await iterator.next();
+      if (step.done) {
+        done = true;
+        break;
+      }
+      held.push(step.value);
+      if (isContentChunk(api, step.value)) break;
+    }
+  } catch (error) {
+    controller.abort();
+    throw error;
+  }
+  return {
+    type: 'stream',
+    chunks: { [Symbol.asyncIterator]: () => replay(held, done ? undefined : iterator) },
+    controller,
+    response,
+    target,
+    summary,
+  };
+}
+
+async function* replay(held: any[], rest: AsyncGenerator<any> | undefined): AsyncGenerator<any> {
+  let finished = rest === undefined;
+  try {
+    for (const chunk of held) yield chunk;
+    if (rest) {
+      while (true) {
+        let step: IteratorResult<any>;
+        try {
+          step = await rest.next();
+        } catch (error) {
+          finished = true;
+          throw error;
+        }
+        if (step.done) break;
+        yield step.value;
+      }
+    }
+    finished = true;
+  } finally {
+    if (!finished) await rest?.return(undefined);
+  }
+}

@@ -1,0 +1,213 @@
+import { ConfigError, InvalidInputError } from '@gatehouse/core';
+import type { ModelApi, ModelResult, ProviderKind } from '../context/index.js';
+import { providerKind } from '../options/index.js';
+import { anthropicClasses, openaiClasses, type SdkClasses } from '../sdk/index.js';
+
+/** Runs one call through the layer's chain. */
+export type CallRunner = (
+  client: object,
+  kind: ProviderKind,
+  api: ModelApi,
+  body: Record<string, any>,
+  options: Record<string, any> | undefined,
+) => Promise<ModelResult>;
+
+/** The generating methods, by resource path. Everything else on a client passes through untouched. */
+type Tree = { readonly [key: string]: Tree | ModelApi };
+const trees: Record<ProviderKind, Tree> = {
+  openai: {
+    chat: { completions: { create: 'chat' } },
+    responses: { create: 'responses' },
+    embeddings: { create: 'embeddings' },
+  },
+  anthropic: { messages: { create: 'messages', countTokens: 'count-tokens' } },
+};
+
+const classesOf: Record<ProviderKind, SdkClasses | undefined> = { openai: openaiClasses, anthropic: anthropicClasses };
+
+/** Drops headers that described the upstream body as it was on the wire (length, compression). */
+function replayHeaders(response: Response | undefined, contentType: string): Headers {
+  const headers = new Headers(response?.headers);
+  headers.delete('content-length');
+  headers.delete('content-encoding');
+  headers.delete('transfer-encoding');
+  headers.set('content-type', contentType);
+  return headers;
+}
+
+function encodeEvent(kind: ProviderKind, api: ModelApi, chunk: any): string {
+  // OpenAI chat chunks are bare `data:` lines; typed events (Anthropic, Responses) name their type.
+  if (kind === 'openai' && api === 'chat') return `data: ${JSON.stringify(chunk)}\n\n`;
+  return `event: ${chunk?.type}\ndata: ${JSON.stringify(chunk)}\n\n`;
+}
+
+/**
+ * What the SDK's `APIPromise` reads: the answer (parsed by the chain already) and a `Response`. The response
+ * is built only when asked for (`asResponse()`, `withResponse()`), from the answer: the upstream one's body
+ * was read by the SDK, or there was none (a translated or cached answer).
+ */
+class ResultProps {
+  readonly options: Record<string, unknown>;
+  readonly controller: AbortController | undefined;
+  readonly requestLogID = 'gatehouse';
+  readonly retryOfRequestLogID = undefined;
+  readonly startTime = Date.now();
+  readonly value: unknown;
+  #response: Response | undefined;
+  readonly #result: ModelResult;
+  readonly #kind: ProviderKind;
+  readonly #api: ModelApi;
+  readonly #take: (() => AsyncIterator<any>) | undefined;
+
+  constructor(result: ModelResult, kind: ProviderKind, api: ModelApi, classes: SdkClasses, client: object) {
+    this.#result = result;
+    this.#kind = kind;
+    this.#api = api;
+    this.options = { stream: result.type === 'stream' };
+    if (result.type === 'response') {
+      this.controller = undefined;
+      this.value = result.data;
+      return;
+    }
+    this.controller = result.controller;
+    let consumed = false;
+    // One iteration only, shared by the SDK `Stream` and the body of `asResponse()`, like the raw SDK's.
+    this.#take = () => {
+      if (consumed)
+        throw new InvalidInputError({
+          message: 'Cannot iterate over a consumed stream, use `.tee()` to split the stream.',
+        });
+      consumed = true;
+      return result.chunks[Symbol.asyncIterator]();
+    };
+    this.value = new classes.Stream(this.#take, result.controller, client);
+  }
+
+  get response(): Response {
+    if (this.#response) return this.#response;
+    const result = this.#result;
+    const status = result.response?.status ?? 200;
+    if (result.type === 'response') {
+      this.#response = new Response(JSON.stringify(result.data), {
+        status,
+        headers: replayHeaders(result.response, 'application/json'),
+      });
+      return this.#response;
+    }
+    const take = this.#take!;
+    const kind = this.#kind;
+    const api = this.#api;
+    const encoder = new TextEncoder();
+    let iterator: AsyncIterator<any> | undefined;
+    const body = new ReadableStream<Uint8Array>(
+      {
+        async pull(controller) {
+          iterator ??= take();
+          const step = await iterator.next();
+          if (step.done) {
+            if (kind === 'openai' && api === 'chat') controller.enqueue(encoder.encode('data: [DONE]\n\n'));
+            controller.close();
+          } else controller.enqueue(encoder.encode(encodeEvent(kind, api, step.value)));
+        },
+        async cancel() {
+          await iterator?.return?.();
+        },
+        // No read-ahead: the body takes the stream only when someone reads it (helpers call withResponse()).
+      },
+      { highWaterMark: 0 },
+    );
+    this.#response = new Response(body, { status, headers: replayHeaders(result.response, 'text/event-stream') });
+    return this.#response;
+  }
+}
+
+/** Every wrapped client of any gateway, to its raw client: wrapping twice, or a wrapped provider, never loops. */
+const raws = new WeakMap<object, object>();
+
+/** The raw client behind a wrapped one (or the client itself). */
+export function unwrapClient(client: object): object {
+  return raws.get(client) ?? client;
+}
+
+const parseResult = (_client: unknown, props: ResultProps) => props.value;
+
+/**
+ * Builds `gateway.wrap(client)` for OpenAI and Anthropic clients: a Proxy made once per client that swaps in
+ * the generating methods (OpenAI `chat.completions.create`, `responses.create`, `embeddings.create`;
+ * Anthropic `messages.create`, `messages.countTokens`) and passes everything else through. The SDKs' helpers
+ * (`chat.completions.stream()`/`parse()`, `responses.stream()`, `messages.stream()`) call `create` through
+ * `this._client`, which the Proxy answers with the wrapped client, so they run through the chain too.
+ */
+export function createWrapper(run: CallRunner) {
+  const proxies = new WeakMap<object, object>();
+
+  function wrapMethod(raw: object, kind: ProviderKind, api: ModelApi, classes: SdkClasses) {
+    return (body: Record<string, any>, options?: Record<string, any>) => {
+      const props = run(raw, kind, api, body, options).then(
+        (result) => new ResultProps(result, kind, api, classes, raw),
+      );
+      return new classes.APIPromise(raw, props, parseResult);
+    };
+  }
+
+  function wrap<T extends object>(client: T): T {
+    const raw = unwrapClient(client) as T;
+    const existing = proxies.get(raw);
+    if (existing) return existing as T;
+    const kind = providerKind(raw);
+    if (!kind) throw new ConfigError({ message: 'gateway.wrap(): expected an OpenAI or Anthropic client' });
+    const classes = classesOf[kind];
+    if (!classes)
+      throw new ConfigError({
+        message: `gateway.wrap(): could not load the ${kind === 'openai' ? 'openai' : '@anthropic-ai/sdk'} package this client comes from`,
+      });
+    const bound = new WeakMap<Function, Function>();
+    let root: T;
+
+    const resourceProxy = (resource: object, tree: Tree): object => {
+      const cache = new Map<PropertyKey, unknown>();
+      return new Proxy(resource, {
+        get(target, key) {
+          if (key === '_client') return root;
+          const cached = cache.get(key);
+          if (cached !== undefined) return cached;
+          const node = typeof key === 'string' && Object.hasOwn(tree, key) ? tree[key] : undefined;
+          if (node === undefined) return Reflect.get(target, key);
+          const value =
+            typeof node === 'string'
+              ? wrapMethod(raw, kind, node, classes)
+              : resourceProxy(Reflect.get(target, key) as object, node);
+          cache.set(key, value);
+          return value;
+        },
+      });
+    };
+
+    const rootTree = trees[kind];
+    const rootCache = new Map<PropertyKey, unknown>();
+    root = new Proxy(raw, {
+      get(target, key) {
+        const cached = rootCache.get(key);
+        if (cached !== undefined) return cached;
+        const value = Reflect.get(target, key);
+        if (typeof key === 'string' && Object.hasOwn(rootTree, key) && typeof value === 'object' && value !== null) {
+          const proxy = resourceProxy(value, rootTree[key] as Tree);
+          rootCache.set(key, proxy);
+          return proxy;
+        }
+        if (key === 'withOptions' && typeof value === 'function')
+          return (...args: unknown[]) => wrap((value as Function).apply(target, args));
+        if (typeof value !== 'function' || key === 'constructor') return value;
+        // The client's own methods use private fields: they must run on the raw client, not the Proxy.
+        let fn = bound.get(value);
+        if (!fn) bound.set(value, (fn = value.bind(target)));
+        return fn;
+      },
+    }) as T;
+    proxies.set(raw, root);
+    raws.set(root, raw);
+    return root;
+  }
+
+  return wrap;
+}
