@@ -153,7 +153,7 @@ describe('RedisStore', () => {
     expect(UpstreamError.isInstance(error)).toBe(true);
     expect(error).toMatchObject({ target: 'redis', isRetryable: true });
     const message = (error as Error).message;
-    expect(message).toMatch(/consume of "k" failed/);
+    expect(message).toMatch(/consume of "k" failed: .*ECONNREFUSED/);
     expect(message).toContain(`Check that Redis is running and reachable at redis://:***@127.0.0.1:${down.port}`);
     expect(message).not.toContain('s3cret-pass');
     expect(JSON.stringify(error)).not.toContain('s3cret-pass');
@@ -175,6 +175,12 @@ describe('RedisStore', () => {
     } finally {
       await guarded.stop();
     }
+  });
+
+  it('startRedisServer fails (never skips) with an install hint when redis-server is missing', async () => {
+    await expect(startRedisServer({ command: 'redis-server-not-installed' })).rejects.toThrow(
+      /redis-server-not-installed` was not found on PATH.*apt-get install -y redis-server/,
+    );
   });
 
   it('4 processes × 250 concurrent consumes against one limit grant exactly the limit', async () => {

@@ -43,7 +43,8 @@ const optionsSchema = z.union([
 /**
  * A `Store` in Redis, so budgets, rate limits, caches, pins and sessions hold across every instance of an
  * app. Values are JSON; `consume` and `increment` are Lua scripts (atomic in Redis, timed by the Redis
- * server's clock). Needs `ioredis` 5 or later, imported from `@gatehouse/core/redis` only.
+ * server's clock). Needs Redis 6 or later and `ioredis` 5 or later; import it from `@gatehouse/core/redis`.
+ * A single Redis (or a primary with replicas) is supported, not Redis Cluster.
  *
  * @example
  * import { Redis } from 'ioredis';
@@ -58,6 +59,8 @@ export class RedisStore implements Store {
   /** Where the server is, for error messages; never with a password. */
   readonly #where: string;
   readonly #password: string | undefined;
+  /** The last connection failure of a client the store owns; ioredis reports only "max retries" per command. */
+  #connectionError: string | undefined;
 
   constructor(options: RedisStoreOptions) {
     const parsed = parseOptions(optionsSchema, options, 'options') as RedisStoreOptions;
@@ -77,7 +80,12 @@ export class RedisStore implements Store {
       this.#client = new Redis(parsed.url, { maxRetriesPerRequest: 3, ...parsed.redisOptions });
       this.#ownsClient = true;
       // Errors are reported per command; without a listener ioredis would log each reconnect failure.
-      this.#client.on('error', () => {});
+      this.#client.on('error', (error: Error) => {
+        this.#connectionError = error.message;
+      });
+      this.#client.on('ready', () => {
+        this.#connectionError = undefined;
+      });
     }
   }
 
@@ -183,7 +191,9 @@ export class RedisStore implements Store {
   }
 
   #error(operation: string, key: string, error: unknown): UpstreamError {
-    let reason = error instanceof Error ? error.message : String(error);
+    let reason = (error instanceof Error ? error.message : String(error)).replace(/\.$/, '');
+    if (this.#connectionError !== undefined && /max retries/i.test(reason))
+      reason += ` (last connection error: ${this.#connectionError.replace(/\.$/, '')})`;
     if (this.#password) reason = reason.split(this.#password).join('***');
     const { hint, isRetryable } = explain(reason, this.#where, this.#prefix);
     return new UpstreamError({
