@@ -109,7 +109,10 @@ describe('chat completions', () => {
     expect(message?.content).toBeNull();
     expect(message?.tool_calls).toHaveLength(2);
     const [first, second] = message?.tool_calls ?? [];
-    expect(first?.type === 'function' && JSON.parse(first.function.arguments)).toEqual({ city: 'Paris', unit: 'celsius' });
+    expect(first?.type === 'function' && JSON.parse(first.function.arguments)).toEqual({
+      city: 'Paris',
+      unit: 'celsius',
+    });
     expect(second).toMatchObject({ id: 'call_fixed', type: 'function', function: { name: 'time' } });
 
     const stream = openai.chat.completions.stream(ask('x'));

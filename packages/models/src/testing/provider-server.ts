@@ -53,7 +53,7 @@ export interface ProviderServer {
   close(): Promise<void>;
 }
 
-const defaultModels = ['gpt-4o', 'text-embedding-3-small', 'claude-sonnet-4-5', 'claude-haiku-4-5'];
+const defaultModels = ['gpt-4o', 'text-embedding-3-small', 'claude-opus-4-6', 'claude-haiku-4-5'];
 
 const routes = new Map<string, Endpoint>([
   ['POST /v1/chat/completions', chatCompletions],
