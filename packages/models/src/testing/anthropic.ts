@@ -251,10 +251,14 @@ export const messages: Endpoint = {
     emit('message_stop');
     return events;
   },
+  errorEvent(error) {
+    const { request_id: _requestId, ...body } = anthropicErrorBody(error, '') as Record<string, unknown>;
+    return { event: 'error', data: JSON.stringify(body) };
+  },
 };
 
 /** `POST /v1/messages/count_tokens`: the same input count `messages` reports. */
-export const countTokens: Endpoint = {
+export const messageTokenCount: Endpoint = {
   provider: 'anthropic',
   validate: (body, headers) => checkHeaders(headers) ?? validateMessages(body, false),
   facts: messagesFacts,

@@ -43,6 +43,8 @@ export interface Endpoint {
   json(answer: ResolvedAnswer, context: RenderContext): unknown;
   /** The stream events; endpoints that never stream leave this out. */
   events?(answer: ResolvedAnswer, context: RenderContext): SseEvent[];
+  /** The event that reports an error inside a started stream; `sequence` is the number of events sent before. */
+  errorEvent?(error: ProviderError, sequence: number): SseEvent;
 }
 
 /** Facts for endpoints that take no messages. */

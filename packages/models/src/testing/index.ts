@@ -23,4 +23,5 @@ export {
   type Step,
   type StepFunction,
   type StreamDelivery,
+  type StreamFailure,
 } from './reply.js';

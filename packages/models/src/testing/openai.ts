@@ -249,6 +249,8 @@ export const chatCompletions: Endpoint = {
     events.push({ data: '[DONE]' });
     return events;
   },
+  // Chat completions have no error event: the API sends a chunk holding an `error`, which the SDK throws.
+  errorEvent: (error) => ({ data: JSON.stringify(openaiErrorBody(error)) }),
 };
 
 function validateResponses(body: any, headers: Record<string, string | string[] | undefined>) {
@@ -413,6 +415,17 @@ export const responses: Endpoint = {
     const finished = responseObject(answer, context, id, finishedOutput(items));
     emit(finished.status === 'incomplete' ? 'response.incomplete' : 'response.completed', { response: finished });
     return events;
+  },
+  errorEvent(error, sequence) {
+    const { error: body } = openaiErrorBody(error) as { error: { code: string | null; param: string | null } };
+    const data = {
+      type: 'error',
+      code: body.code,
+      message: error.message,
+      param: body.param,
+      sequence_number: sequence,
+    };
+    return { event: 'error', data: JSON.stringify(data) };
   },
 };
 

@@ -89,6 +89,8 @@ describe('scripting', () => {
       throw new Error('boom');
     });
     await expect(chatText()).rejects.toMatchObject({ status: 500, message: expect.stringMatching(/boom/) });
+    server.script(() => Promise.reject(new Error('async boom')));
+    await expect(messageText()).rejects.toMatchObject({ status: 500, error: { error: { type: 'api_error' } } });
   });
 
   it('answers unknown paths with the provider 404', async () => {
@@ -175,6 +177,35 @@ describe('faults', () => {
     await expect(stream.finalMessage()).rejects.toThrow();
     // message_start, content_block_start, ping, then one delta.
     expect(text).toEqual(['one ']);
+  });
+
+  it("reports an error inside a started stream, in each provider's way", async () => {
+    const failing = reply.streamError({ afterChunks: 2, status: 529 }, reply.text('one two three'));
+    server.script([failing, failing, failing, failing]);
+
+    const seen: string[] = [];
+    const chatStream = async () => {
+      for await (const chunk of await openai.chat.completions.create({ ...chat(), stream: true })) {
+        seen.push(chunk.choices[0]?.delta.content ?? '');
+      }
+    };
+    await expect(chatStream()).rejects.toMatchObject({ message: expect.stringMatching(/Overloaded/) });
+    expect(seen).toEqual(['', 'one ']);
+
+    const stream = anthropic.messages.stream(message());
+    const error = await stream.finalMessage().catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(Anthropic.APIError);
+    expect(error).toMatchObject({ error: { type: 'error', error: { type: 'overloaded_error' } } });
+
+    const events: string[] = [];
+    for await (const event of await openai.responses.create({ model: 'gpt-4.1', input: 'x', stream: true })) {
+      events.push(event.type);
+      if (event.type === 'error') expect(event.message).toBe('Overloaded');
+    }
+    expect(events).toEqual(['response.created', 'response.in_progress', 'error']);
+
+    // Without a stream the same step is an error answer.
+    await expect(messageText()).rejects.toBeInstanceOf(Anthropic.InternalServerError);
   });
 
   it('cuts a JSON answer halfway', async () => {

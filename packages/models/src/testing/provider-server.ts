@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError } from '@gatehouse/core';
 import { resolveAnswer } from './answer.js';
-import { anthropicErrorBody, anthropicModels, countTokens, messages } from './anthropic.js';
+import { anthropicErrorBody, anthropicModels, messages, messageTokenCount } from './anthropic.js';
 import type { Endpoint, ProviderError, RenderContext, SseEvent } from './endpoint.js';
 import { chatCompletions, embeddings, openaiErrorBody, openaiModels, responses } from './openai.js';
 import type { AnswerStep, RecordedRequest, Step } from './reply.js';
@@ -60,7 +60,7 @@ const routes = new Map<string, Endpoint>([
   ['POST /v1/responses', responses],
   ['POST /v1/embeddings', embeddings],
   ['POST /v1/messages', messages],
-  ['POST /v1/messages/count_tokens', countTokens],
+  ['POST /v1/messages/count_tokens', messageTokenCount],
 ]);
 
 const sseHeaders = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' };
@@ -197,6 +197,12 @@ export async function createProviderServer(options: ProviderServerOptions = {}):
       models,
     };
     const delivery = step.delivery ?? {};
+    const failure = delivery.failWith && {
+      status: delivery.failWith.status ?? 500,
+      message: delivery.failWith.message ?? defaultMessage(delivery.failWith.status ?? 500),
+      errorType: delivery.failWith.errorType,
+    };
+    if (failure && (!streams || !endpoint.errorEvent)) return sendError(exchange, failure);
     if (!streams || !endpoint.events) {
       if (!(await wait(delivery.firstTokenMs ?? 0, signal))) return;
       const text = JSON.stringify(endpoint.json(resolved, context));
@@ -214,6 +220,10 @@ export async function createProviderServer(options: ProviderServerOptions = {}):
       if (delivery.cutAfterChunks !== undefined && index >= delivery.cutAfterChunks) {
         exchange.request.socket.destroy();
         return;
+      }
+      if (failure && endpoint.errorEvent && index >= (delivery.failAfterChunks ?? 0)) {
+        await write(response, formatEvent(endpoint.errorEvent(failure, index)));
+        break;
       }
       if (!(await wait((index === 0 ? delivery.firstTokenMs : delivery.chunkMs) ?? 0, signal))) return;
       await write(response, formatEvent(event));
@@ -272,17 +282,23 @@ export async function createProviderServer(options: ProviderServerOptions = {}):
       : { status: 400, message: 'We could not parse the JSON body of your request.' };
     if (invalid) return sendError(exchange, invalid);
     if (!(await wait(latencyMs, controller.signal))) return;
-    await perform(exchange, takeStep(recorded) ?? { type: 'answer' });
+    try {
+      await perform(exchange, takeStep(recorded) ?? { type: 'answer' });
+    } catch (error) {
+      // A throwing step function still gets an answer, in the provider's shape, so the test sees why.
+      if (response.headersSent) response.destroy();
+      else sendError(exchange, { status: 500, message: `provider test server: ${errorMessage(error)}` });
+    }
   }
 
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
-      // A throwing step function (or a bug here) still answers, so the test sees why instead of a hang.
+      // A bug here must not leave the client hanging.
       if (response.headersSent) {
         response.destroy();
         return;
       }
-      const message = `provider test server: ${error instanceof Error ? error.message : String(error)}`;
+      const message = `provider test server: ${errorMessage(error)}`;
       response.writeHead(500, { 'content-type': 'application/json' });
       response.end(JSON.stringify({ error: { message, type: 'server_error', param: null, code: null } }));
     });
@@ -337,6 +353,10 @@ function write(response: ServerResponse, data: string): Promise<void> {
   return new Promise((resolve) => {
     response.write(data, () => resolve());
   });
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function defaultMessage(status: number): string {

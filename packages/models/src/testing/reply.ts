@@ -47,6 +47,17 @@ export interface StreamDelivery {
   chunkMs?: number;
   /** Send this many server-sent events, then destroy the socket. */
   cutAfterChunks?: number;
+  /** Send `failAfterChunks` events, then the provider's in-stream error event (`failWith`), then end the stream. */
+  failAfterChunks?: number;
+  failWith?: StreamFailure;
+}
+
+/** An error a provider reports inside a stream that had started well (Anthropic's `event: error`, e.g. overloaded). */
+export interface StreamFailure {
+  /** Picks the default error type and message (529: `overloaded_error`); defaults to 500. */
+  status?: number;
+  message?: string;
+  errorType?: string;
 }
 
 /** A model answer; without `answer` the server's default (an echo of the last user message) is used. */
@@ -186,6 +197,16 @@ export const reply = {
    */
   cutStream(options: { afterChunks: number }, answer: AnswerStep = { type: 'answer' }): AnswerStep {
     return { ...answer, delivery: { ...answer.delivery, cutAfterChunks: options.afterChunks } };
+  },
+
+  /**
+   * Streams `afterChunks` server-sent events of `answer` (default: the echo), then the provider's error event
+   * (`event: error` for Anthropic and responses, a `data: {"error": …}` chunk for chat completions), then ends.
+   * A non-streaming request gets the error as its answer.
+   */
+  streamError(options: { afterChunks: number } & StreamFailure, answer: AnswerStep = { type: 'answer' }): AnswerStep {
+    const { afterChunks, ...failure } = options;
+    return { ...answer, delivery: { ...answer.delivery, failAfterChunks: afterChunks, failWith: failure } };
   },
 
   /** Streams `answer` (default: the echo) slowly: `firstTokenMs` before the first event, `chunkMs` between events. */
