@@ -91,7 +91,9 @@ export function models(options: ModelsOptions = {}): Layer<'models', ModelsApi> 
     attach(runtime: GatewayRuntime) {
       const latency = new LatencyTracker();
       const breaker = compiled.circuitBreaker === false ? undefined : circuitBreakerMiddleware(compiled.circuitBreaker);
-      const settings = { gatewayRetries: compiled.retry !== false && (compiled.retry.retries ?? 2) > 0 };
+      // `retry: false` leaves retrying to each SDK client; any retry setting (even `retries: 0`) makes the gateway
+      // the only one that retries.
+      const settings = { gatewayRetries: compiled.retry !== false };
 
       // Innermost: one upstream attempt in its own span.
       const attempt: Handler<ModelContext, ModelResult> = (context) => {

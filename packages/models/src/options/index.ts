@@ -84,7 +84,10 @@ export interface ModelsOptions {
   /** The app's own SDK clients, by name: `{ openai: new OpenAI(), anthropic: new Anthropic() }`. */
   providers?: Record<string, object>;
   routes?: Record<string, RouteOptions>;
-  /** Retries of a route's target (routes only); `false` turns them off. */
+  /**
+   * Retries of a route's target (routes only). The gateway then sends `maxRetries: 0` to the provider client, so
+   * retries never multiply. `false` turns the gateway's retries off and leaves them to each SDK client.
+   */
   retry?: RetryOptions | false;
   /** Timeout of each attempt at a route's target; `false` turns it off. */
   timeout?: TimeoutOptions | false;
