@@ -113,6 +113,18 @@ describe('errors', () => {
     expect(rateLimit).toMatchObject({ message: '429 Slow down', type: 'requests', code: 'rate_limit_exceeded' });
   });
 
+  it('drives the SDK retry loop: retry-after-ms is honoured and each attempt is recorded', async () => {
+    const retrying = new OpenAI({ baseURL: server.openaiBaseURL, apiKey: 'test', maxRetries: 2 });
+    server.script([
+      reply.error(429, { retryAfterMs: 10 }),
+      reply.error(503, { retryAfterMs: 10 }),
+      reply.text('third'),
+    ]);
+    const completion = await retrying.chat.completions.create(chat());
+    expect(completion.choices[0]?.message.content).toBe('third');
+    expect(server.requests.map((request) => request.headers['x-stainless-retry-count'])).toEqual(['0', '1', '2']);
+  });
+
   it('maps statuses to the OpenAI SDK error classes', async () => {
     server.script([reply.error(500), reply.error(401), reply.error(400, { code: 'context_length_exceeded' })]);
     await expect(chatText()).rejects.toBeInstanceOf(OpenAI.InternalServerError);
