@@ -1,0 +1,129 @@
+import { defaultDetectors } from './builtin.js';
+import type { Detector, Finding } from './detector.js';
+
+/** A finding and the detector's position in the list, which breaks ties between equally long findings. */
+export interface RankedFinding extends Finding {
+  rank: number;
+}
+
+/** Whether `text` from `from` on contains one of the detector's hints (true when it has none). */
+export function hinted(detector: Detector, text: string, from: number): boolean {
+  const hints = detector.hints;
+  if (hints === undefined) return true;
+  for (const hint of hints) if (text.indexOf(hint, from) !== -1) return true;
+  return false;
+}
+
+/**
+ * Every validated match of one detector, searching as a whole-text scan does: after a match the search
+ * resumes at its end, after a rejected one at the next character (so `1234 4111…` still finds the card).
+ */
+function collect(detector: Detector, rank: number, text: string, into: RankedFinding[]): void {
+  if (!hinted(detector, text, 0)) return;
+  const pattern = detector.pattern;
+  pattern.lastIndex = 0;
+  for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
+    const start = match.index;
+    const end = start + match[0].length;
+    if (end === start || (detector.validate !== undefined && !detector.validate(match[0]))) {
+      pattern.lastIndex = start + 1;
+      continue;
+    }
+    into.push({ detector: detector.id, kind: detector.kind, label: detector.label, start, end, rank });
+  }
+  pattern.lastIndex = 0;
+}
+
+/** Orders findings by start, the longer first, then by detector rank. */
+export function byPosition(left: RankedFinding, right: RankedFinding): number {
+  return left.start - right.start || right.end - left.end || left.rank - right.rank;
+}
+
+/**
+ * Merges overlapping findings (sorted by {@link byPosition}) into one each: it names the longest of them
+ * (the earliest, then the first detector, on a tie) and spans them all, so no part of any is left in clear.
+ * Calls `emit` for every merged finding whose end is at most `closedBefore` and answers the index of the
+ * first finding not emitted (the start of the first cluster that more findings could still join).
+ */
+export function mergeOverlaps(
+  sorted: readonly RankedFinding[],
+  closedBefore: number,
+  emit: (finding: Finding) => void,
+): number {
+  let index = 0;
+  while (index < sorted.length) {
+    const first = sorted[index]!;
+    let best = first;
+    let end = first.end;
+    let next = index + 1;
+    for (; next < sorted.length && sorted[next]!.start < end; next++) {
+      const candidate = sorted[next]!;
+      if (candidate.end - candidate.start > best.end - best.start) best = candidate;
+      if (candidate.end > end) end = candidate.end;
+    }
+    if (end > closedBefore) return index;
+    emit({ detector: best.detector, kind: best.kind, label: best.label, start: first.start, end });
+    index = next;
+  }
+  return index;
+}
+
+/**
+ * Finds sensitive text. Findings are sorted by start and never overlap: overlapping matches merge into
+ * one that names the longest and covers them all.
+ *
+ * @example
+ * scan('mail ana@example.com') // [{ detector: 'email', kind: 'pii', label: 'Email address', start: 5, end: 20 }]
+ */
+export function scan(text: string, detectors: readonly Detector[] = defaultDetectors): Finding[] {
+  const raw: RankedFinding[] = [];
+  for (let rank = 0; rank < detectors.length; rank++) collect(detectors[rank]!, rank, text, raw);
+  if (raw.length === 0) return [];
+  raw.sort(byPosition);
+  const findings: Finding[] = [];
+  mergeOverlaps(raw, Number.POSITIVE_INFINITY, (finding) => findings.push(finding));
+  return findings;
+}
+
+/** Options shared by `redact`, `redactValue` and the stream scanner. */
+export interface RedactOptions {
+  /** Defaults to {@link defaultDetectors}. */
+  detectors?: readonly Detector[];
+  /** The text put in place of a finding; defaults to `[REDACTED:<detector id>]`. */
+  replacement?: (finding: Finding, original: string) => string;
+}
+
+export function defaultReplacement(finding: Finding): string {
+  return `[REDACTED:${finding.detector}]`;
+}
+
+/** `text` with `findings` (sorted, not overlapping, offsets from `offset`) replaced. */
+export function replaceFindings(
+  text: string,
+  offset: number,
+  findings: readonly Finding[],
+  replacement: (finding: Finding, original: string) => string,
+): string {
+  let result = '';
+  let position = 0;
+  for (const finding of findings) {
+    const start = finding.start - offset;
+    const end = finding.end - offset;
+    result += text.slice(position, start) + replacement(finding, text.slice(start, end));
+    position = end;
+  }
+  return position === 0 ? text : result + text.slice(position);
+}
+
+/**
+ * Replaces each finding with `[REDACTED:<id>]` (or what `options.replacement` answers). The findings keep
+ * their offsets in the original text.
+ *
+ * @example
+ * redact('key sk-proj-…').text // 'key [REDACTED:openai-key]'
+ */
+export function redact(text: string, options: RedactOptions = {}): { text: string; findings: Finding[] } {
+  const findings = scan(text, options.detectors ?? defaultDetectors);
+  if (findings.length === 0) return { text, findings };
+  return { text: replaceFindings(text, 0, findings, options.replacement ?? defaultReplacement), findings };
+}
