@@ -2,7 +2,15 @@ import { ConfigError, createGateway, NotFoundError } from '@gatehouse/core';
 import { captureEvents, recordSpans } from '@gatehouse/core/testing';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import {
+  CallToolRequestSchema,
+  CreateMessageRequestSchema,
+  ListToolsRequestSchema,
+  McpError,
+  ToolListChangedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, expectTypeOf, it, vi } from 'vitest';
 import { z } from 'zod';
 import { exposedName } from '../naming/index.js';
@@ -116,6 +124,241 @@ describe('tools(): the aggregate', () => {
     await gateway.tools.callTool('alpha__echo', { text: 'a' });
     expect(warn).toHaveBeenCalledTimes(1);
     expect(warn.mock.calls[0]![0]).toMatch(/no access rules/);
+    await gateway.close();
+  });
+});
+
+/** A low-level server that pages its tools two at a time. */
+function pagedTransport(name: string, count: number) {
+  return () => {
+    const server = new Server({ name, version: '1.0.0' }, { capabilities: { tools: {} } });
+    const all = Array.from({ length: count }, (_, i) => ({ name: `t${i}`, inputSchema: { type: 'object' as const } }));
+    server.setRequestHandler(ListToolsRequestSchema, (request) => {
+      const start = request.params?.cursor ? Number(request.params.cursor) : 0;
+      const next = start + 2 < all.length ? String(start + 2) : undefined;
+      return { tools: all.slice(start, start + 2), ...(next ? { nextCursor: next } : {}) };
+    });
+    server.setRequestHandler(CallToolRequestSchema, (request) => ({
+      content: [{ type: 'text', text: `${name}:${request.params.name}` }],
+    }));
+    const [client, side] = InMemoryTransport.createLinkedPair();
+    void server.connect(side);
+    return client;
+  };
+}
+
+describe('tools(): pagination, changes and failures', () => {
+  it('merges pagination across servers into one opaque cursor', async () => {
+    const gateway = createGateway({
+      tools: tools({
+        servers: {
+          first: { transport: pagedTransport('first', 3) },
+          plain: { transport: upstream('plain').transport },
+          second: { transport: pagedTransport('second', 2) },
+        },
+      }),
+    });
+    const pages: string[][] = [];
+    let cursor: string | undefined;
+    do {
+      const result = await gateway.tools.listTools(cursor === undefined ? {} : { cursor });
+      pages.push(result.tools.map((tool) => tool.name));
+      cursor = result.nextCursor;
+      if (cursor !== undefined) {
+        const decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString());
+        expect(decoded).toEqual({ s: 0, c: '2' });
+      }
+    } while (cursor !== undefined);
+    // The first server's own second page ends the first merged page; servers without pagination come together.
+    expect(pages).toEqual([
+      ['first__t0', 'first__t1'],
+      ['first__t2', 'plain__echo', 'second__t0', 'second__t1'],
+    ]);
+    expect(text(await gateway.tools.callTool('first__t2'))).toBe('first:t2');
+    await expect(gateway.tools.listTools({ cursor: 'garbage' })).rejects.toThrow(/invalid cursor/);
+    await gateway.close();
+  });
+
+  it('follows list_changed: re-lists, and tells downstream clients', async () => {
+    const a = upstream('alpha');
+    const gateway = createGateway({ tools: tools({ servers: { alpha: { transport: a.transport } } }) });
+    const client = await gateway.tools.client();
+    expect((await client.listTools()).tools.map((tool) => tool.name)).toEqual(['alpha__echo']);
+    const notified = new Promise<void>((resolve) =>
+      client.setNotificationHandler(ToolListChangedNotificationSchema, () => resolve()),
+    );
+    const seen = captureEvents(gateway.events, ['tool-list-changed']);
+    a.current()!.registerTool('added', { description: 'new' }, async () => ({
+      content: [{ type: 'text', text: 'added!' }],
+    }));
+    await notified;
+    expect(seen.events).toEqual([expect.objectContaining({ server: 'alpha', kind: 'tools' })]);
+    expect((await client.listTools()).tools.map((tool) => tool.name)).toEqual(['alpha__echo', 'alpha__added']);
+    expect(text(await gateway.tools.callTool('alpha__added'))).toBe('added!');
+    await client.close();
+    await gateway.close();
+  });
+
+  it('leaves out a server that times out, reports it, and takes it back when it recovers', async () => {
+    const live = upstream('live');
+    const dead = upstream('dead');
+    dead.down();
+    const gateway = createGateway({
+      tools: tools({
+        servers: { live: { transport: live.transport }, dead: { transport: dead.transport, connectTimeoutMs: 100 } },
+      }),
+    });
+    const seen = captureEvents(gateway.events, ['server-status']);
+    expect((await gateway.tools.listTools()).tools.map((tool) => tool.name)).toEqual(['live__echo']);
+    expect(text(await gateway.tools.callTool('live__echo', { text: 'ok' }))).toBe('live: ok');
+    const status = gateway.tools.status();
+    expect(status.find((entry) => entry.server === 'dead')).toMatchObject({
+      state: 'failed',
+      error: expect.stringMatching(/100 ms/),
+    });
+    expect(status.find((entry) => entry.server === 'live')).toMatchObject({ state: 'ready' });
+    expect(seen.events).toContainEqual(expect.objectContaining({ server: 'dead', state: 'failed' }));
+    await expect(gateway.tools.callTool('dead__echo', { text: 'x' })).rejects.toThrow(/unavailable now: dead/);
+
+    dead.up();
+    expect((await gateway.tools.listTools()).tools.map((tool) => tool.name)).toEqual(['live__echo', 'dead__echo']);
+    expect(text(await gateway.tools.callTool('dead__echo', { text: 'back' }))).toBe('dead: back');
+    expect(seen.events).toContainEqual(expect.objectContaining({ server: 'dead', state: 'ready' }));
+    await gateway.close();
+  });
+
+  it('reconnects after a server closed the connection', async () => {
+    const a = upstream('alpha');
+    const gateway = createGateway({ tools: tools({ servers: { alpha: { transport: a.transport } } }) });
+    expect(text(await gateway.tools.callTool('alpha__echo', { text: '1' }))).toBe('alpha: 1');
+    await a.current()!.close();
+    expect(text(await gateway.tools.callTool('alpha__echo', { text: '2' }))).toBe('alpha: 2');
+    expect(a.connections()).toBe(2);
+    await gateway.close();
+  });
+});
+
+describe('tools(): requests from servers and the downstream client', () => {
+  it('forwards sampling from an upstream server to the downstream client of the call', async () => {
+    const a = upstream('alpha', (server) => {
+      server.registerTool('summarise', { description: 'asks the model' }, async () => {
+        const answer = await server.server.createMessage({
+          messages: [{ role: 'user', content: { type: 'text', text: 'summarise this' } }],
+          maxTokens: 10,
+        });
+        return { content: [{ type: 'text', text: `model said: ${(answer.content as { text: string }).text}` }] };
+      });
+    });
+    const gateway = createGateway({ tools: tools({ servers: { alpha: { transport: a.transport } } }) });
+    const client = await gateway.run({ principal: { team: 'risk' } }, () =>
+      gateway.tools.client({ capabilities: { sampling: {} } }),
+    );
+    const asked: unknown[] = [];
+    client.setRequestHandler(CreateMessageRequestSchema, async (request) => {
+      asked.push(request.params.messages);
+      return { role: 'assistant', model: 'test-model', content: { type: 'text', text: 'short' } };
+    });
+    const result = await client.callTool({ name: 'alpha__summarise', arguments: {} });
+    expect(text(result as never)).toBe('model said: short');
+    expect(asked).toEqual([[{ role: 'user', content: { type: 'text', text: 'summarise this' } }]]);
+    await client.close();
+    await gateway.close();
+  });
+
+  it('answers sampling with onSampling when the call has no downstream client', async () => {
+    const a = upstream('alpha', (server) => {
+      server.registerTool('summarise', { description: 'asks the model' }, async () => {
+        const answer = await server.server.createMessage({ messages: [], maxTokens: 10 });
+        return { content: [{ type: 'text', text: (answer.content as { text: string }).text }] };
+      });
+    });
+    const onSampling = vi.fn(async () => ({
+      role: 'assistant' as const,
+      model: 'm',
+      content: { type: 'text' as const, text: 'from app' },
+    }));
+    const gateway = createGateway({ tools: tools({ servers: { alpha: { transport: a.transport } }, onSampling }) });
+    expect(text(await gateway.tools.callTool('alpha__summarise'))).toBe('from app');
+    expect(onSampling).toHaveBeenCalledWith(
+      expect.objectContaining({ maxTokens: 10 }),
+      expect.objectContaining({ server: 'alpha' }),
+    );
+    await gateway.close();
+  });
+
+  it('client() is a real MCP Client over the aggregate for the principal captured at creation', async () => {
+    const gateway = createGateway({
+      tools: tools({
+        servers: { alpha: { transport: upstream('alpha').transport }, beta: { transport: upstream('beta').transport } },
+        access: [{ principal: { team: 'risk' }, servers: 'beta' }],
+      }),
+    });
+    const risk = await gateway.run({ principal: { team: 'risk' } }, () => gateway.tools.client());
+    expectTypeOf(risk).toEqualTypeOf<Client>();
+    expect((await risk.listTools()).tools.map((tool) => tool.name)).toEqual(['beta__echo']);
+    expect(text((await risk.callTool({ name: 'beta__echo', arguments: { text: 'hi' } })) as never)).toBe('beta: hi');
+    await risk.close();
+    await gateway.close();
+  });
+
+  it('refuses a denied call as an MCP error carrying GATEHOUSE_POLICY_DENIED; nothing reaches the server', async () => {
+    const calls: string[] = [];
+    const a = upstream('alpha', (server) => {
+      server.registerTool('delete_all', { description: 'dangerous' }, async () => {
+        calls.push('delete_all');
+        return { content: [{ type: 'text', text: 'deleted' }] };
+      });
+    });
+    const gateway = createGateway({
+      tools: tools({
+        servers: { alpha: { transport: a.transport } },
+        access: [{ id: 'ops-echo', principal: { team: 'ops' }, servers: 'alpha', tools: 'echo' }],
+      }),
+    });
+    const ops = await gateway.run({ principal: { team: 'ops' } }, () => gateway.tools.client());
+    expect((await ops.listTools()).tools.map((tool) => tool.name)).toEqual(['alpha__echo']);
+    const error = await ops.callTool({ name: 'alpha__delete_all', arguments: {} }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(McpError);
+    expect((error as McpError).data).toMatchObject({ code: 'GATEHOUSE_POLICY_DENIED' });
+    expect(calls).toEqual([]);
+    await ops.close();
+    await gateway.close();
+  });
+});
+
+describe('gateway.wrap(client)', () => {
+  it('keeps the Client type and runs its calls through the policies', async () => {
+    const calls: string[] = [];
+    const server = new McpServer({ name: 'files', version: '1.0.0' });
+    server.registerTool('read', { inputSchema: { path: z.string() } }, async ({ path }) => {
+      calls.push(path);
+      return { content: [{ type: 'text', text: `read ${path}` }] };
+    });
+    server.registerTool('write', { inputSchema: { path: z.string() } }, async () => ({
+      content: [{ type: 'text', text: 'w' }],
+    }));
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    await server.connect(serverSide);
+    const raw = new Client({ name: 'app', version: '1.0.0' });
+    await raw.connect(clientSide);
+    const gateway = createGateway({
+      tools: tools({
+        servers: { files: raw },
+        access: [{ principal: { user: 'ana' }, servers: 'files', tools: 'read' }],
+      }),
+    });
+    const wrapped = gateway.wrap(raw);
+    expectTypeOf(wrapped).toEqualTypeOf<Client>();
+    expect(wrapped.getServerVersion()?.name).toBe('files');
+    await gateway.run({ principal: { user: 'ana' } }, async () => {
+      expect((await wrapped.listTools()).tools.map((tool) => tool.name)).toEqual(['read']);
+      expect(text((await wrapped.callTool({ name: 'read', arguments: { path: '/a' } })) as never)).toBe('read /a');
+      await expect(wrapped.callTool({ name: 'write', arguments: { path: '/a' } })).rejects.toMatchObject({
+        code: 'GATEHOUSE_POLICY_DENIED',
+      });
+    });
+    expect(calls).toEqual(['/a']);
+    await raw.close();
     await gateway.close();
   });
 });
