@@ -1,7 +1,7 @@
 import { ConfigError } from '@gatehouse/core';
 import type { ChatCompletionFunctionTool, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { z } from 'zod';
-import { isLocalTool, type LocalTool, toolNamePattern } from '../tool/index.js';
+import { isLocalTool, type LocalTool } from '../tool/index.js';
 
 /** When a run stops early; the run answers its partial result with `status: 'limit'` and the reason. */
 export interface AgentLimits {
@@ -132,7 +132,7 @@ export function defineAgent<Output = string>(options: AgentOptions<Output>): Age
         : (entry as Handoff).agent
           ? (entry as Handoff)
           : undefined;
-    if (!handoff || handoff.agent.kind !== 'agent') {
+    if (handoff?.agent.kind !== 'agent') {
       fail(`${at}: handoffs[${index}] must be an agent or { agent, inputFilter }`, `agent.handoffs.${index}`);
     }
     handoffs.set(`transfer_to_${handoff.agent.name}`, handoff);

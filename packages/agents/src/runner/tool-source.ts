@@ -26,31 +26,38 @@ export interface ToolSource {
   readonly traced?: boolean;
 }
 
-function toolsOf(listed: unknown): readonly SourceTool[] {
-  if (Array.isArray(listed)) return listed as SourceTool[];
-  return ((listed as { tools?: SourceTool[] } | undefined)?.tools ?? []) as SourceTool[];
+type Listing = (options?: { cursor?: string }) => Promise<unknown>;
+type Calling = (name: string, args: Record<string, unknown>, options: { callId: string }) => Promise<unknown>;
+
+/** Lists every page: `listTools()` may answer tools, or `{ tools, nextCursor }` (MCP pagination). */
+async function listAll(list: Listing): Promise<SourceTool[]> {
+  const tools: SourceTool[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = (await list(cursor ? { cursor } : undefined)) as
+      | { tools?: SourceTool[]; nextCursor?: string }
+      | SourceTool[];
+    if (Array.isArray(page)) return page;
+    tools.push(...(page?.tools ?? []));
+    cursor = page?.nextCursor;
+  } while (cursor);
+  return tools;
 }
 
 /**
- * Adapts the tools layer's API (`gateway.tools`): `listTools()` answering tools (or `{ tools }`) and
- * `callTool(name, args)`. Undefined when `api` has neither.
+ * Adapts the tools layer's API (`gateway.tools`): `listTools({ cursor })` and `callTool(name, args, { callId })`.
+ * Undefined when `api` has neither.
  */
 export function toolLayerSource(api: unknown): ToolSource | undefined {
-  const candidates = [api, (api as { tools?: unknown } | undefined)?.tools];
-  for (const candidate of candidates) {
-    const source = candidate as {
-      listTools?: (...args: unknown[]) => Promise<unknown>;
-      callTool?: (...args: unknown[]) => Promise<unknown>;
-    } | null;
-    if (typeof source?.listTools === 'function' && typeof source.callTool === 'function') {
-      return {
-        traced: true,
-        listTools: async () => toolsOf(await source.listTools!()),
-        callTool: (name, args) => source.callTool!(name, args) as Promise<SourceToolResult>,
-      };
-    }
-  }
-  return undefined;
+  const source = api as { listTools?: Listing; callTool?: Calling } | null | undefined;
+  if (typeof source?.listTools !== 'function' || typeof source.callTool !== 'function') return undefined;
+  const list = source.listTools.bind(source);
+  const call = source.callTool.bind(source);
+  return {
+    traced: true,
+    listTools: () => listAll(list),
+    callTool: (name, args, options) => call(name, args, options) as Promise<SourceToolResult>,
+  };
 }
 
 interface McpClientLike {
@@ -65,16 +72,7 @@ interface McpClientLike {
 export function mcpToolSource(client: McpClientLike): ToolSource {
   return {
     traced: false,
-    async listTools() {
-      const tools: SourceTool[] = [];
-      let cursor: string | undefined;
-      do {
-        const page = await client.listTools(cursor ? { cursor } : undefined);
-        tools.push(...page.tools);
-        cursor = page.nextCursor;
-      } while (cursor);
-      return tools;
-    },
+    listTools: () => listAll((options) => client.listTools(options)),
     callTool: async (name, args) => (await client.callTool({ name, arguments: args })) as SourceToolResult,
   };
 }
