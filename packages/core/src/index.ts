@@ -1,6 +1,27 @@
 export { compose, type Handler, type Middleware, type Next } from './compose/index.js';
 export type { BaseContext, Principal, ResolvedScope, Scope } from './context/index.js';
 export {
+  createStreamScanner,
+  type DefineDetectorOptions,
+  type Detector,
+  type DetectorExtent,
+  type DetectorKind,
+  defaultDetectors,
+  defineDetector,
+  detectorsById,
+  type Finding,
+  piiDetectors,
+  type RedactOptions,
+  type RedactValueOptions,
+  redact,
+  redactValue,
+  type StreamScanner,
+  type StreamScannerOptions,
+  type StreamScanResult,
+  scan,
+  secretDetectors,
+} from './detect/index.js';
+export {
   AbortedError,
   BudgetExceededError,
   ConfigError,

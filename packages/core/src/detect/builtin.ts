@@ -24,6 +24,8 @@ export const emailDetector = defineDetector({
   pattern:
     /(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,47}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?\.){1,4}[A-Za-z]{2,18}(?![\w-]|\.[A-Za-z0-9])/,
   hints: ['@'],
+  // The local part is at most 48 characters, so the `@` ends at most 49 into a match.
+  hintWithin: 49,
 });
 
 /**

@@ -65,6 +65,59 @@ describe('scan', () => {
   });
 });
 
+/** A plain whole-text search per detector, with the same resume rule, for comparing against `scan`. */
+function reference(text: string): { detector: string; start: number; end: number }[] {
+  const found: { detector: string; start: number; end: number }[] = [];
+  for (const detector of defaultDetectors) {
+    const pattern = new RegExp(detector.pattern.source, detector.pattern.flags);
+    for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
+      if (detector.validate?.(match[0]) === false) pattern.lastIndex = match.index + 1;
+      else found.push({ detector: detector.id, start: match.index, end: match.index + match[0].length });
+    }
+  }
+  return found.sort((left, right) => left.start - right.start);
+}
+
+describe('scan near hints', () => {
+  it('finds what a whole-text search finds, however hints and matches crowd together (seeded)', () => {
+    const pieces = [
+      'a@b ',
+      'x@y.z ',
+      'ana@example.com',
+      '@@',
+      'bob.smith@mail.example.org ',
+      `${openaiKey}`,
+      'sk-',
+      'eyJ',
+      `${jwt} `,
+      'AKIAIOSFODNN7EXAMPLE',
+      'ASIA',
+      'Bearer abcdef1234567890xyz ',
+      ' word ',
+      '.',
+      '-',
+    ];
+    let state = 12_345;
+    const random = () => {
+      state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return state / 2_147_483_648;
+    };
+    for (let round = 0; round < 300; round++) {
+      let text = '';
+      const count = 1 + Math.floor(random() * 20);
+      for (let index = 0; index < count; index++) text += pieces[Math.floor(random() * pieces.length)];
+      // No overlaps among these pieces' matches, so the merged findings are the plain matches.
+      const expected = reference(text);
+      const overlapping = expected.some((finding, index) => index > 0 && finding.start < expected[index - 1]!.end);
+      if (overlapping) continue;
+      expect(
+        scan(text).map(({ detector, start, end }) => ({ detector, start, end })),
+        text,
+      ).toEqual(expected);
+    }
+  });
+});
+
 describe('redact', () => {
   it('replaces each finding with [REDACTED:<id>] and returns the findings in the original text', () => {
     const text = `mail ana@example.com, key ${openaiKey}.`;

@@ -5,16 +5,13 @@ import {
   byPosition,
   defaultReplacement,
   hinted,
+  lookahead,
+  lookbehind,
   mergeOverlaps,
   type RankedFinding,
   type RedactOptions,
   replaceFindings,
 } from './scan.js';
-
-/** Characters a pattern may look ahead past its match (`(?!\d)`, `\b`); patterns must look no further. */
-const lookahead = 8;
-/** Released text kept for patterns that look behind their match (`(?<![\w-])`); they must look no further. */
-const lookbehind = 32;
 
 export interface StreamScannerOptions extends RedactOptions {
   /**
