@@ -1,5 +1,6 @@
 import type { BaseContext, Middleware, Principal } from '@gatehouse/core';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { AccessDecision } from './access/index.js';
 
 /**
  * What each tool-call middleware receives. The tools layer builds one per `tools/call`, from the current
@@ -18,6 +19,11 @@ export interface ToolCallContext extends BaseContext {
   readonly definition: Tool | undefined;
   /** The JSON-RPC request id / tool call id, when the caller gave one. */
   readonly callId: string | undefined;
+  /**
+   * The access decision for this call, set by `toolAccessMiddleware` for the middleware after it (approval,
+   * rate limit and timeout read the rule's settings from it). Undefined before access ran or without it.
+   */
+  decision?: AccessDecision;
 }
 
 /** A middleware around one tool call. */
