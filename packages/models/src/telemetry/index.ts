@@ -1,4 +1,13 @@
-import { Attr, type Attributes, type EventBase, errorType, Operation, type Span, SpanKind } from '@gatehouse/core';
+import {
+  Attr,
+  type Attributes,
+  type EventBase,
+  type EventName,
+  errorType,
+  Operation,
+  type Span,
+  SpanKind,
+} from '@gatehouse/core';
 import type { ModelApi, ModelContext, ModelMiddleware, ModelResult, ResultSummary, Usage } from '../context/index.js';
 import { mapStream } from '../context/index.js';
 
@@ -30,6 +39,12 @@ declare module '@gatehouse/core' {
     'model-call': ModelCallEvent;
   }
 }
+
+/**
+ * The event name, typed loosely: core's `EventName` does not yet pick up layers' `GatehouseEventMap`
+ * augmentations through the package's re-export (reported to core); the payload is checked with `satisfies`.
+ */
+const modelCall = 'model-call' as EventName;
 
 const operationOf: Record<ModelApi, string> = {
   chat: Operation.chat,
@@ -117,8 +132,8 @@ function finish(
     if (cancelled) span.setAttribute('gatehouse.stream.cancelled', true);
   }
   telemetry.endSpan(span, error);
-  if (context.events.has('model-call')) {
-    context.events.emit('model-call', {
+  if (context.events.has(modelCall)) {
+    context.events.emit(modelCall, {
       time: Date.now(),
       principal: context.principal,
       sessionId: context.sessionId,
@@ -135,7 +150,7 @@ function finish(
       latencyMs: seconds * 1000,
       outcome: error === undefined ? 'success' : 'error',
       errorType: error === undefined ? undefined : errorType(error),
-    });
+    } satisfies ModelCallEvent as never);
   }
 }
 

@@ -1,12 +1,20 @@
 import Anthropic from '@anthropic-ai/sdk';
-import { ConfigError, createGateway, UpstreamError } from '@gatehouse/core';
+import { ConfigError, createGateway, type EventBus, UpstreamError } from '@gatehouse/core';
 import OpenAI from 'openai';
 import { ChatCompletionStream } from 'openai/lib/ChatCompletionStream';
 import { afterAll, beforeEach, describe, expect, expectTypeOf, test } from 'vitest';
 import { models } from '../layer/index.js';
+import type { ModelCallEvent } from '../telemetry/index.js';
 import { createProviderServer, type ProviderServer, reply } from '../testing/index.js';
 
 let server: ProviderServer;
+
+// Typed through ModelCallEvent: core's EventName does not pick up the 'model-call' augmentation yet.
+function onModelCall(gateway: { events: EventBus }, listener: (event: ModelCallEvent) => void) {
+  gateway.events.onAny((event) => {
+    if (event.type === ('model-call' as string)) listener(event as unknown as ModelCallEvent);
+  });
+}
 const user = (content: string) => [{ role: 'user' as const, content }];
 
 function setup() {
@@ -88,7 +96,7 @@ describe('gateway.wrap() keeps the client', () => {
   test('the SDK helpers run through the chain: stream(), parse(), runTools-free finalChatCompletion', async () => {
     const { gateway, openai } = setup();
     const calls: string[] = [];
-    gateway.events.on('model-call', (event) => calls.push(`${event.api}:${event.stream}`));
+    onModelCall(gateway, (event) => calls.push(`${event.api}:${event.stream}`));
     const helper = openai.chat.completions.stream({ model: 'gpt-4o', messages: user('helper') });
     const deltas: string[] = [];
     helper.on('content', (delta) => deltas.push(delta));
@@ -110,7 +118,7 @@ describe('gateway.wrap() keeps the client', () => {
   test('responses.create (streaming and not) and embeddings.create', async () => {
     const { gateway, openai } = setup();
     const apis: string[] = [];
-    gateway.events.on('model-call', (event) => apis.push(event.api));
+    onModelCall(gateway, (event) => apis.push(event.api));
     const response = await openai.responses.create({ model: 'gpt-4o', input: 'hello' });
     expect(response.output_text).toBe('Echo: hello');
     const stream = await openai.responses.create({ model: 'gpt-4o', input: 'streamed', stream: true });
@@ -127,7 +135,7 @@ describe('gateway.wrap() keeps the client', () => {
   test('Anthropic messages.create, messages.stream() with events and finalMessage(), countTokens', async () => {
     const { gateway, anthropic } = setup();
     const apis: string[] = [];
-    gateway.events.on('model-call', (event) => apis.push(event.api));
+    onModelCall(gateway, (event) => apis.push(event.api));
     const message = await anthropic.messages.create({
       model: 'claude-haiku-4-5',
       max_tokens: 50,

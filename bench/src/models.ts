@@ -1,0 +1,98 @@
+import { createGateway } from '@gatehouse/core';
+import { models } from '@gatehouse/models';
+import OpenAI from 'openai';
+import { measure, type Sample } from './measure.js';
+
+/** A chat completion the in-memory `fetch` answers with, so the benchmark measures the gateway, not a network. */
+const completion = JSON.stringify({
+  id: 'chatcmpl-bench',
+  object: 'chat.completion',
+  created: 1,
+  model: 'gpt-4o',
+  choices: [
+    { index: 0, message: { role: 'assistant', content: 'ok', refusal: null }, finish_reason: 'stop', logprobs: null },
+  ],
+  usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 },
+});
+const headers = { 'content-type': 'application/json', 'x-request-id': 'req_bench' };
+
+/** Answers every request from memory: a fresh `Response` (bodies are read once) over a prebuilt string. */
+const memoryFetch = (async () => new Response(completion, { status: 200, headers })) as unknown as typeof fetch;
+
+function client(): OpenAI {
+  return new OpenAI({ apiKey: 'bench', baseURL: 'http://bench.invalid/v1', fetch: memoryFetch, maxRetries: 0 });
+}
+
+/**
+ * The overhead a wrapped client adds to a chat completion, against the raw client in the same process with the
+ * same in-memory `fetch`: a plain call (a model that is not a route) and a call through a fallback route.
+ * The added microseconds are the difference between the wrapped and raw rows.
+ */
+export async function modelsBench(): Promise<Sample[]> {
+  const raw = client();
+  const provider = client();
+  const gateway = createGateway({
+    models: models({
+      providers: { openai: provider },
+      routes: {
+        fallback: {
+          targets: [
+            { provider: 'openai', model: 'gpt-4o' },
+            { provider: 'openai', model: 'gpt-4o-mini' },
+          ],
+        },
+      },
+    }),
+  });
+  const wrapped = gateway.wrap(client());
+  const messages = [{ role: 'user' as const, content: 'hi' }];
+  const options = { iterations: 40_000, batch: 50, warmup: 5_000 };
+  const rawSample = await measure(
+    'raw client: chat.completions.create',
+    () => raw.chat.completions.create({ model: 'gpt-4o', messages }),
+    options,
+  );
+  const plain = await measure(
+    'wrapped: plain (not a route)',
+    () => wrapped.chat.completions.create({ model: 'gpt-4o', messages }),
+    options,
+  );
+  const routed = await measure(
+    'wrapped: fallback route',
+    () => wrapped.chat.completions.create({ model: 'fallback', messages }),
+    options,
+  );
+  // The machine is shared: batches of raw, plain and routed calls are interleaved and the differences taken
+  // round by round, so that load drifting over the run does not show up as gateway overhead.
+  const rounds = 400;
+  const batch = 50;
+  const plainAdded = new Float64Array(rounds);
+  const routedAdded = new Float64Array(rounds);
+  const time = async (fn: () => Promise<unknown>) => {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < batch; i++) await fn();
+    return Number(process.hrtime.bigint() - start) / batch;
+  };
+  const rawCall = () => raw.chat.completions.create({ model: 'gpt-4o', messages });
+  const plainCall = () => wrapped.chat.completions.create({ model: 'gpt-4o', messages });
+  const routedCall = () => wrapped.chat.completions.create({ model: 'fallback', messages });
+  for (let round = 0; round < rounds; round++) {
+    const base = await time(rawCall);
+    plainAdded[round] = (await time(plainCall)) - base;
+    routedAdded[round] = (await time(routedCall)) - base;
+  }
+  return [
+    rawSample,
+    plain,
+    routed,
+    added('added by the gateway: plain', plainAdded),
+    added('added by the gateway: fallback route', routedAdded),
+  ];
+
+  function added(name: string, values: Float64Array): Sample {
+    values.sort();
+    const at = (q: number) => values[Math.min(values.length - 1, Math.floor(q * values.length))]!;
+    const mean = values.reduce((sum, value) => sum + value, 0) / values.length;
+    return { name, p50: at(0.5), p99: at(0.99), mean, samples: rounds * batch };
+  }
+}
