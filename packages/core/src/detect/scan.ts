@@ -1,3 +1,4 @@
+import { ConfigError, InvalidInputError } from '../errors/index.js';
 import { defaultDetectors } from './builtin.js';
 import type { Detector, Finding } from './detector.js';
 
@@ -31,6 +32,7 @@ export const lookbehind = 32;
  * guardrail does).
  */
 function collect(detector: Detector, rank: number, text: string, into: RankedFinding[]): void {
+  checkDetector(detector, rank);
   const hints = detector.hints;
   if (hints === undefined) {
     search(detector, rank, text, 0, 0, text.length, into);
@@ -60,6 +62,18 @@ function collect(detector: Detector, rank: number, text: string, into: RankedFin
     const slice = text.slice(from, Math.min(text.length, last + maxLength + lookahead));
     cursor = search(detector, rank, slice, from, first - from, last - from, into);
   }
+}
+
+/**
+ * A detector built by hand (not by `defineDetector`) with a non-global pattern would make every search
+ * start over at the first match, forever.
+ */
+export function checkDetector(detector: Detector, rank: number): void {
+  if (!(detector?.pattern instanceof RegExp) || !detector.pattern.global)
+    throw new ConfigError({
+      message: `Invalid detector ${JSON.stringify(detector?.id)}: its pattern must be a global RegExp; build it with defineDetector()`,
+      path: `detectors[${rank}].pattern`,
+    });
 }
 
 /** Sorts `[start, end, start, end, …]` pairs by start. */
@@ -153,6 +167,7 @@ export function mergeOverlaps(
  * scan('mail ana@example.com') // [{ detector: 'email', kind: 'pii', label: 'Email address', start: 5, end: 20 }]
  */
 export function scan(text: string, detectors: readonly Detector[] = defaultDetectors): Finding[] {
+  if (typeof text !== 'string') throw new InvalidInputError({ message: `scan() expects a string, got ${typeof text}` });
   const raw: RankedFinding[] = [];
   for (let rank = 0; rank < detectors.length; rank++) collect(detectors[rank]!, rank, text, raw);
   if (raw.length === 0) return [];

@@ -194,6 +194,26 @@ describe('createStreamScanner contract', () => {
     expect(scanner.end()).toEqual({ release: '', findings: [] });
   });
 
+  it('never ends a release between the halves of a surrogate pair', () => {
+    const text = `${'emoji 😀 '.repeat(60)}end`;
+    const scanner = createStreamScanner();
+    let output = '';
+    for (const unit of text.split('')) {
+      const { release } = scanner.push(unit);
+      if (release !== '') expect(release).not.toMatch(/^[\uDC00-\uDFFF]|[\uD800-\uDBFF]$/);
+      output += release;
+    }
+    output += scanner.end().release;
+    expect(output).toBe(text);
+  });
+
+  it('refuses a hand-built detector whose pattern is not global, instead of looping', () => {
+    const handBuilt = { id: 'x', kind: 'pii' as const, label: 'x', pattern: /x/, maxLength: 1 };
+    expect(() => createStreamScanner({ detectors: [handBuilt] })).toThrow(ConfigError);
+    expect(() => scan('xx', [handBuilt])).toThrow(/global RegExp/);
+    expect(() => scan(42 as never)).toThrow(InvalidInputError);
+  });
+
   it('refuses a push after end() and a non-string chunk with InvalidInputError', () => {
     const scanner = createStreamScanner();
     expect(() => scanner.push(42 as never)).toThrow(InvalidInputError);

@@ -3,6 +3,7 @@ import { defaultDetectors } from './builtin.js';
 import type { Detector, Finding } from './detector.js';
 import {
   byPosition,
+  checkDetector,
   defaultReplacement,
   hinted,
   lookahead,
@@ -81,6 +82,7 @@ export function createStreamScanner(options: StreamScannerOptions = {}): StreamS
     });
 
   const lanes: Lane[] = detectors.map((detector, rank) => {
+    checkDetector(detector, rank);
     if (detector.extent === undefined && detector.maxLength > maxWindow)
       throw new ConfigError({
         message: `Invalid stream scanner: detector "${detector.id}" can span ${detector.maxLength} characters, more than maxWindow (${maxWindow}); give it an extent or raise maxWindow`,
@@ -182,6 +184,9 @@ export function createStreamScanner(options: StreamScannerOptions = {}): StreamS
       pending = pending.slice(open);
       if (pending.length > 0) releaseTo = Math.min(releaseTo, pending[0]!.start);
     }
+    // Never end a release between the two halves of a surrogate pair: each release must be valid text.
+    const splitsPair = releaseTo > released && isHighSurrogate(buffer.charCodeAt(releaseTo - 1 - base));
+    if (!final && splitsPair && findings.at(-1)?.end !== releaseTo) releaseTo--;
     if (releaseTo <= released) return { release: '', findings };
     const text = buffer.slice(released - base, releaseTo - base);
     const release = mode === 'redact' ? replaceFindings(text, released, findings, replacement) : text;
@@ -207,4 +212,8 @@ export function createStreamScanner(options: StreamScannerOptions = {}): StreamS
       return advance(true);
     },
   };
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
 }
