@@ -46,7 +46,6 @@ export {
   EventBus,
   type EventMap,
   type EventName,
-  type GatehouseEventMap,
 } from './events/index.js';
 export {
   configError,
@@ -73,3 +72,14 @@ export {
   Telemetry,
   type TelemetryOptions,
 } from './telemetry/index.js';
+
+/**
+ * The map of event names to payloads. Layers (and apps) add their events by declaration merging:
+ *
+ * @example
+ * declare module '@gatehouse/core' {
+ *   interface GatehouseEventMap { 'model-call': ModelCallEvent }
+ * }
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging from the layers.
+export interface GatehouseEventMap {}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EventBus } from './index.js';
 
-declare module '../events/index.js' {
+declare module '../index.js' {
   interface GatehouseEventMap {
     'test-happened': { time: number; principal: { team?: string }; value: number };
   }

@@ -10,16 +10,9 @@ export interface EventBase {
   traceId?: string | undefined;
 }
 
-/**
- * The map of event names to payloads. Layers add their events by declaration merging:
- *
- * @example
- * declare module '@gatehouse/core' {
- *   interface GatehouseEventMap { 'model-call': ModelCallEvent }
- * }
- */
-// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging from the layers.
-export interface GatehouseEventMap {}
+// Declared in the package's index (not here) so that `declare module '@gatehouse/core'` can merge into it:
+// TypeScript does not merge an augmentation into an interface that the module only re-exports.
+import type { GatehouseEventMap } from '../index.js';
 
 /** Core's own events. */
 export interface GatehouseCoreEvents {
