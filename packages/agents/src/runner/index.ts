@@ -525,28 +525,32 @@ export class Runner {
       ? (delta: string) => emit({ type: 'text-delta', step, agent: run.agent.name, delta })
       : undefined;
     const call = () => callModel(client, request, run.signal, onDelta);
-    return runtime.run({ principal: run.agentPrincipal, sessionId: run.state.id }, async () => {
-      if (!modelSpans) return call();
-      const span = telemetry.startSpan(`${Operation.chat} ${request.model}`, SpanKind.CLIENT, {
-        [Attr.operationName]: Operation.chat,
-        [Attr.requestModel]: request.model,
-      });
-      try {
-        const response = await telemetry.withSpan(span, call);
-        if (span.isRecording()) {
-          span.setAttribute(Attr.responseModel, response.model);
-          if (response.usage) {
-            span.setAttribute(Attr.usageInputTokens, response.usage.prompt_tokens);
-            span.setAttribute(Attr.usageOutputTokens, response.usage.completion_tokens);
+    const scope = { principal: run.agentPrincipal, sessionId: run.state.id };
+    // Inside the current agent's span, so that the models layer's `chat` span is its child.
+    return telemetry.withSpan(run.spans.at(-1)!, () =>
+      runtime.run(scope, async () => {
+        if (!modelSpans) return call();
+        const span = telemetry.startSpan(`${Operation.chat} ${request.model}`, SpanKind.CLIENT, {
+          [Attr.operationName]: Operation.chat,
+          [Attr.requestModel]: request.model,
+        });
+        try {
+          const response = await telemetry.withSpan(span, call);
+          if (span.isRecording()) {
+            span.setAttribute(Attr.responseModel, response.model);
+            if (response.usage) {
+              span.setAttribute(Attr.usageInputTokens, response.usage.prompt_tokens);
+              span.setAttribute(Attr.usageOutputTokens, response.usage.completion_tokens);
+            }
           }
+          telemetry.endSpan(span);
+          return response;
+        } catch (error) {
+          telemetry.endSpan(span, error);
+          throw error;
         }
-        telemetry.endSpan(span);
-        return response;
-      } catch (error) {
-        telemetry.endSpan(span, error);
-        throw error;
-      }
-    });
+      }),
+    );
   }
 
   /** A final answer: validated against the output schema, with one corrective retry. */
@@ -785,8 +789,8 @@ export class Runner {
   #traced(run: Run, call: PendingCall, span: boolean, fn: () => Promise<string>): Promise<string> {
     const { runtime } = this.#options;
     const scope = { principal: run.agentPrincipal, sessionId: run.state.id };
-    if (!span) return runtime.run(scope, fn);
     const { telemetry } = runtime;
+    if (!span) return telemetry.withSpan(run.spans.at(-1)!, () => runtime.run(scope, fn));
     return telemetry.withSpan(run.spans.at(-1)!, () =>
       runtime.run(scope, async () => {
         const toolSpan = telemetry.startSpan(`${Operation.executeTool} ${call.name}`, SpanKind.INTERNAL, {
