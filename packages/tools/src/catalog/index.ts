@@ -56,12 +56,10 @@ const nameField: Record<ListKind, 'name' | 'uri' | 'uriTemplate'> = {
  * from drops a list (list_changed, reconnect); one with a failed server is rebuilt on the next listing.
  */
 export class Catalog {
-  readonly #servers: readonly ServerEntry[];
   readonly #hooks: CatalogHooks;
   readonly #indexes = new Map<string, Promise<KindIndex>>();
 
-  constructor(servers: readonly ServerEntry[], hooks: CatalogHooks) {
-    this.#servers = servers;
+  constructor(hooks: CatalogHooks) {
     this.#hooks = hooks;
   }
 

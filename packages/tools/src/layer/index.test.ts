@@ -1,5 +1,5 @@
 import { ConfigError, createGateway, NotFoundError } from '@gatehouse/core';
-import { captureEvents, recordSpans } from '@gatehouse/core/testing';
+import { captureEvents } from '@gatehouse/core/testing';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';

@@ -63,6 +63,11 @@ export interface ToolsApi {
   /** Each server's state as last seen. */
   status(): ServerStatus[];
   /**
+   * Forgets every cached list, so the next listing asks every server again (for servers that change without
+   * sending `list_changed`).
+   */
+  refresh(): void;
+  /**
    * An MCP `Client` connected in-process to the aggregate, for the principal in force now (captured here).
    * Use it like any MCP client; close it when done.
    */
@@ -131,7 +136,7 @@ export class ToolsLayer {
         : new Connection(server, undefined, this.#hooks),
     );
     this.#anyPerPrincipal = this.#shared.includes(undefined);
-    this.catalog = new Catalog(options.servers, {
+    this.catalog = new Catalog({
       status: (server, error) => this.setStatus(server.name, error),
       conflict: (kind, name, kept, dropped) =>
         runtime.events.emit('tool-name-conflict', {
@@ -275,15 +280,23 @@ export class ToolsLayer {
         : base.signal === undefined
           ? options.signal
           : AbortSignal.any([base.signal, options.signal]);
+    // Written out, not spread: V8 builds this literal with a stable shape many times faster than `{ ...base, … }`.
     const context: InternalContext = {
-      ...base,
+      principal: base.principal,
+      sessionId: base.sessionId,
+      metadata: base.metadata,
       signal,
+      span: base.span,
+      events: base.events,
+      store: base.store,
+      telemetry: base.telemetry,
       server,
       tool,
       name,
       arguments: args,
       definition,
       callId: options.callId,
+      decision: undefined,
       [internal]: target,
     };
     return this.#chain(context);
@@ -372,6 +385,17 @@ export class ToolsLayer {
       connection.failed(error);
       throw upstreamFailure(error, connection.server.name, connection.server.callTimeoutMs, signal);
     }
+  }
+
+  refresh(): void {
+    for (const connection of this.#allConnections()) connection.invalidate();
+  }
+
+  #allConnections(): Connection[] {
+    return [
+      ...this.#shared.filter((connection) => connection !== undefined),
+      ...this.#perPrincipal.flatMap((map) => [...map.values()]),
+    ];
   }
 
   status(): ServerStatus[] {
@@ -498,10 +522,7 @@ export class ToolsLayer {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const all = [
-      ...this.#shared.filter((connection) => connection !== undefined),
-      ...this.#perPrincipal.flatMap((map) => [...map.values()]),
-    ];
+    const all = this.#allConnections();
     for (const session of this.sessions) await session.server.close().catch(() => {});
     this.sessions.clear();
     await Promise.all(all.map((connection) => connection.close()));
@@ -583,6 +604,7 @@ export function tools(options: ToolsOptions): Layer<'tools', ToolsApi> {
         listPrompts: listing('prompts', 'prompts'),
         getPrompt: (name, args) => layer.getPrompt(name, args),
         status: () => layer.status(),
+        refresh: () => layer.refresh(),
         client: (clientOptions) => createAggregateClient(layer, clientOptions),
         server: (serveOptions) => createAggregateServer(layer, serveOptions),
         pins: layer.pins,
