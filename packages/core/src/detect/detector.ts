@@ -22,7 +22,10 @@ export interface Detector {
   kind: DetectorKind;
   /** Human-readable name for messages and audit records. */
   label: string;
-  /** Global regular expression; it must not match the empty string. */
+  /**
+   * Global regular expression; it must not match the empty string, and its lookarounds may look at most 32
+   * characters behind a match and 8 past it (the context `scan` and the stream scanner keep around a match).
+   */
   pattern: RegExp;
   /** Rejects a match the pattern alone cannot rule out (a checksum, a check letter). */
   validate?(match: string): boolean;

@@ -7,12 +7,32 @@ export interface RankedFinding extends Finding {
   rank: number;
 }
 
+/**
+ * One global pattern for a detector's hints, built once per detector: irregexp searches literal text faster
+ * than repeated `indexOf` calls, most of all for hints that start with a common letter (`eyJ`, `sk_live_`).
+ */
+const hintPatterns = new WeakMap<Detector, RegExp>();
+
+export function hintPatternOf(detector: Detector): RegExp | undefined {
+  const hints = detector.hints;
+  if (hints === undefined || hints.length === 0) return undefined;
+  let pattern = hintPatterns.get(detector);
+  if (pattern === undefined) {
+    const literals = [...hints].sort((left, right) => right.length - left.length);
+    pattern = new RegExp(literals.map((hint) => hint.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')).join('|'), 'g');
+    hintPatterns.set(detector, pattern);
+  }
+  return pattern;
+}
+
 /** Whether `text` from `from` on contains one of the detector's hints (true when it has none). */
 export function hinted(detector: Detector, text: string, from: number): boolean {
-  const hints = detector.hints;
-  if (hints === undefined) return true;
-  for (const hint of hints) if (text.indexOf(hint, from) !== -1) return true;
-  return false;
+  const pattern = hintPatternOf(detector);
+  if (pattern === undefined) return true;
+  pattern.lastIndex = from;
+  const found = pattern.test(text);
+  pattern.lastIndex = 0;
+  return found;
 }
 
 /** Characters a pattern may look ahead past its match (`(?!\d)`, `\b`); patterns must look no further. */
@@ -33,17 +53,20 @@ export const lookbehind = 32;
  */
 function collect(detector: Detector, rank: number, text: string, into: RankedFinding[]): void {
   checkDetector(detector, rank);
-  const hints = detector.hints;
-  if (hints === undefined) {
+  const hintPattern = hintPatternOf(detector);
+  if (hintPattern === undefined) {
     search(detector, rank, text, 0, 0, text.length, into);
     return;
   }
+  // Hint positions as [start, end] pairs; a hint inside another's match is found too (overlapping hints).
   const positions: number[] = [];
-  for (const hint of hints)
-    for (let index = text.indexOf(hint); index !== -1; index = text.indexOf(hint, index + 1))
-      positions.push(index, index + hint.length);
+  hintPattern.lastIndex = 0;
+  for (let match = hintPattern.exec(text); match !== null; match = hintPattern.exec(text)) {
+    positions.push(match.index, match.index + match[0].length);
+    hintPattern.lastIndex = match.index + 1;
+  }
+  hintPattern.lastIndex = 0;
   if (positions.length === 0) return;
-  if (hints.length > 1) sortPairs(positions);
   const maxLength = detector.maxLength;
   const within = detector.hintWithin ?? maxLength;
   let cursor = 0;
@@ -74,17 +97,6 @@ export function checkDetector(detector: Detector, rank: number): void {
       message: `Invalid detector ${JSON.stringify(detector?.id)}: its pattern must be a global RegExp; build it with defineDetector()`,
       path: `detectors[${rank}].pattern`,
     });
-}
-
-/** Sorts `[start, end, start, end, …]` pairs by start. */
-function sortPairs(pairs: number[]): void {
-  const starts: [number, number][] = [];
-  for (let index = 0; index < pairs.length; index += 2) starts.push([pairs[index]!, pairs[index + 1]!]);
-  starts.sort((left, right) => left[0] - right[0]);
-  for (let index = 0; index < starts.length; index++) {
-    pairs[index * 2] = starts[index]![0];
-    pairs[index * 2 + 1] = starts[index]![1];
-  }
 }
 
 /**
