@@ -472,7 +472,7 @@ export class Runner {
     state.step = step + 1;
     if (calls.length === 0) {
       this.#final(run, text);
-      this.#stepEvent(run, step, startedAt, usage, []);
+      this.#stepEvent(run, agent, step, startedAt, usage, []);
       await this.#checkpoint(run);
       return { response, outcome: 'final' };
     }
@@ -498,18 +498,25 @@ export class Runner {
     }
     await this.#checkpoint(run);
     const paused = await this.#settle(run);
-    this.#stepEvent(run, step, startedAt, usage, calls);
+    this.#stepEvent(run, agent, step, startedAt, usage, calls);
     return { response, outcome: paused ? 'paused' : run.agent === agent ? 'tool-calls' : 'handoff' };
   }
 
-  #stepEvent(run: Run, step: number, startedAt: number, usage: Usage, calls: ChatCompletionMessageFunctionToolCall[]) {
+  #stepEvent(
+    run: Run,
+    agent: Agent<any>,
+    step: number,
+    startedAt: number,
+    usage: Usage,
+    calls: ChatCompletionMessageFunctionToolCall[],
+  ) {
     const events = loose(this.#options.runtime.events);
     if (!events.has('agent-step')) return;
     events.emit('agent-step', {
       time: Date.now(),
-      principal: run.agentPrincipal,
+      principal: { ...run.principal, agent: agent.name },
       sessionId: run.state.id,
-      agent: run.agent.name,
+      agent: agent.name,
       step,
       toolCalls: calls.map((call) => call.function.name),
       usage,
