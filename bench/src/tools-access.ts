@@ -1,5 +1,13 @@
-import type { Principal } from '@gatehouse/core';
+import { compose, MemoryStore, type Principal } from '@gatehouse/core';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { type AccessRule, compileAccess } from '../../packages/tools/src/access/index.js';
+import { toolCallContext } from '../../packages/tools/src/middleware/call-context.js';
+import { toolAccessMiddleware } from '../../packages/tools/src/middleware/tool-access-middleware.js';
+import { toolAuditMiddleware } from '../../packages/tools/src/middleware/tool-audit-middleware.js';
+import { toolPinningMiddleware } from '../../packages/tools/src/middleware/tool-pinning-middleware.js';
+import { toolRateLimitMiddleware } from '../../packages/tools/src/middleware/tool-rate-limit-middleware.js';
+import { toolTimeoutMiddleware } from '../../packages/tools/src/middleware/tool-timeout-middleware.js';
+import { ToolPins } from '../../packages/tools/src/pinning/index.js';
 import { measure, type Sample } from './measure.js';
 
 /**
@@ -42,11 +50,27 @@ export async function toolsAccessBench(): Promise<Sample[]> {
     throw new Error('tools-access bench: the rules do not decide as intended');
   }
   const open = compileAccess(undefined);
+  // The policy chain around a handler that answers at once (no network): what the policy adds to each call.
+  const answer: CallToolResult = { content: [{ type: 'text', text: 'ok' }] };
+  const handler = async () => answer;
+  const chain = compose(
+    [
+      toolAuditMiddleware(),
+      toolAccessMiddleware(policy),
+      toolPinningMiddleware(new ToolPins({ store: new MemoryStore() })),
+      toolRateLimitMiddleware(),
+      toolTimeoutMiddleware(),
+    ],
+    handler,
+  );
+  const context = toolCallContext({ server: 'server-1', tool: 'get_issue', principal: allowed });
   return [
     await measure('access: open policy (no rules)', () => open.decide(read)),
     await measure('access: 1,000 rules, allowed', () => policy.decide(read, {})),
     await measure('access: 1,000 rules, denied by default', () => policy.decide(denied, {})),
     await measure('access: 1,000 rules, argument predicate', () => policy.decide(file, args)),
     await measure('access: 1,000 rules, visible (list time)', () => policy.visible(read)),
+    await measure('tool call: handler alone (baseline)', () => handler()),
+    await measure('tool call: audit + access + pinning + rate limit + timeout', () => chain(context)),
   ];
 }

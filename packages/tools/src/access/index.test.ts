@@ -203,6 +203,29 @@ describe('compileAccess', () => {
     });
   });
 
+  it('lets an argument check consult the policy itself', () => {
+    const policy = compileAccess([
+      { id: 'reads', servers: 'files', tools: 'read_file' },
+      {
+        id: 'copies',
+        servers: 'files',
+        tools: 'copy',
+        // Copying is allowed where reading the source would be.
+        arguments: (args, subject) =>
+          policy.decide({ ...subject, tool: String(args.via) }).allowed || 'the source may not be read',
+      },
+    ]);
+    expect(policy.decide(subject(ana, 'files', 'copy'), { via: 'read_file' })).toMatchObject({
+      allowed: true,
+      rule: 'copies',
+    });
+    expect(policy.decide(subject(ana, 'files', 'copy'), { via: 'write_file' })).toEqual({
+      allowed: false,
+      rule: 'copies',
+      reason: 'the source may not be read',
+    });
+  });
+
   it('grants a virtual server as a unit by globs on namespaced names', () => {
     const policy = compileAccess(
       [

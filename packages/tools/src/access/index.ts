@@ -116,6 +116,15 @@ interface CompiledRule {
   readonly decision: AccessDecision;
 }
 
+/** What one decision found: the first deny and allow rules that apply, and the first argument failure. */
+interface Evaluation {
+  deny: CompiledRule | undefined;
+  denyReason: string | undefined;
+  allow: CompiledRule | undefined;
+  failed: CompiledRule | undefined;
+  failure: string | undefined;
+}
+
 /** The rules that could apply to one tool, bucketed by the principal field they name. */
 interface Candidates {
   readonly team: Map<string, CompiledRule[]> | undefined;
@@ -388,14 +397,8 @@ export function compileAccess(rules: readonly AccessRule[] | undefined, options:
     return entry;
   }
 
-  // The state of one decision, reused (decisions are synchronous, so one at a time) to avoid allocating.
-  let deny: CompiledRule | undefined;
-  let denyReason: string | undefined;
-  let allow: CompiledRule | undefined;
-  let failed: CompiledRule | undefined;
-  let failure: string | undefined;
-
   function consider(
+    state: Evaluation,
     rules: readonly CompiledRule[] | undefined,
     subject: ToolSubject,
     args: Record<string, unknown> | undefined,
@@ -405,7 +408,7 @@ export function compileAccess(rules: readonly AccessRule[] | undefined, options:
     for (const rule of rules) {
       // A rule later than the one already found of its kind cannot change the answer: skip it before any check.
       if (rule.deny) {
-        if (deny !== undefined && deny.index < rule.index) continue;
+        if (state.deny !== undefined && state.deny.index < rule.index) continue;
         if (!rule.principal(principal)) continue;
         let reason: string | undefined;
         if (rule.check !== undefined) {
@@ -414,46 +417,52 @@ export function compileAccess(rules: readonly AccessRule[] | undefined, options:
           reason = rule.check(args, subject);
           if (reason === undefined) continue;
         }
-        deny = rule;
-        denyReason = reason;
+        state.deny = rule;
+        state.denyReason = reason;
       } else {
-        if (allow !== undefined && allow.index < rule.index) continue;
+        if (state.allow !== undefined && state.allow.index < rule.index) continue;
         if (!rule.principal(principal)) continue;
         if (rule.check !== undefined && args !== undefined) {
           const problem = rule.check(args, subject);
           if (problem !== undefined) {
-            if (failed === undefined || rule.index < failed.index) {
-              failed = rule;
-              failure = problem;
+            if (state.failed === undefined || rule.index < state.failed.index) {
+              state.failed = rule;
+              state.failure = problem;
             }
             continue;
           }
         }
-        allow = rule;
+        state.allow = rule;
       }
     }
   }
 
-  function evaluate(subject: ToolSubject, args: Record<string, unknown> | undefined): Candidates {
-    deny = allow = failed = undefined;
-    denyReason = failure = undefined;
+  // One small object per decision (not shared state) so that an argument check may itself call `decide`.
+  function evaluate(subject: ToolSubject, args: Record<string, unknown> | undefined): Evaluation {
+    const state: Evaluation = {
+      deny: undefined,
+      denyReason: undefined,
+      allow: undefined,
+      failed: undefined,
+      failure: undefined,
+    };
     const candidates = candidatesFor(subject.server, subject.tool);
-    if (candidates.empty) return candidates;
+    if (candidates.empty) return state;
     const principal = subject.principal;
     if (candidates.team !== undefined && principal.team !== undefined)
-      consider(candidates.team.get(principal.team), subject, args);
+      consider(state, candidates.team.get(principal.team), subject, args);
     if (candidates.user !== undefined && principal.user !== undefined)
-      consider(candidates.user.get(principal.user), subject, args);
+      consider(state, candidates.user.get(principal.user), subject, args);
     if (candidates.agent !== undefined && principal.agent !== undefined)
-      consider(candidates.agent.get(principal.agent), subject, args);
-    consider(candidates.any, subject, args);
-    return candidates;
+      consider(state, candidates.agent.get(principal.agent), subject, args);
+    consider(state, candidates.any, subject, args);
+    return state;
   }
 
   return {
     open: false,
     decide(subject, args) {
-      evaluate(subject, args ?? {});
+      const { deny, denyReason, allow, failed, failure } = evaluate(subject, args ?? {});
       if (deny !== undefined) {
         if (denyReason === undefined) return deny.decision;
         return { allowed: false, rule: deny.id, reason: denyReason };
@@ -466,7 +475,7 @@ export function compileAccess(rules: readonly AccessRule[] | undefined, options:
       };
     },
     visible(subject) {
-      evaluate(subject, undefined);
+      const { deny, allow } = evaluate(subject, undefined);
       return deny === undefined && allow !== undefined;
     },
   };
