@@ -216,7 +216,7 @@ export function page(
   let own = start.c;
   for (let s = start.s; s < index.servers.length; s++) {
     const pages = index.servers[s]!.pages;
-    if (pages) {
+    if (pages && pages.length > 0) {
       const at = pages.findIndex((candidate) => candidate.cursor === own);
       if (at < 0) {
         throw new InvalidInputError({
