@@ -1,5 +1,5 @@
-import { ConfigError, createGateway, NotFoundError } from '@gatehouse/core';
-import { captureEvents } from '@gatehouse/core/testing';
+import { ConfigError, createGateway, NotFoundError, SpanKind } from '@gatehouse/core';
+import { captureEvents, recordSpans } from '@gatehouse/core/testing';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
@@ -472,5 +472,80 @@ describe('tools(): notifications, resources and prompts', () => {
     await gateway.tools.pins.accept('alpha', 'transfer');
     expect(text(await gateway.tools.callTool('alpha__transfer'))).toBe('moved');
     await gateway.close();
+  });
+});
+
+describe('tools(): the policy chain', () => {
+  it('audits, asks for approval, and redacts secrets in results, in one chain', async () => {
+    const calls: string[] = [];
+    const a = upstream('alpha', (server) => {
+      server.registerTool('deploy', { inputSchema: { env: z.string() } }, async ({ env }) => {
+        calls.push(env);
+        return { content: [{ type: 'text', text: `deployed to ${env} with key AKIAIOSFODNN7EXAMPLE` }] };
+      });
+    });
+    const onApproval = vi.fn(async (request: { arguments: Record<string, unknown> }) =>
+      request.arguments.env === 'staging' ? ('approve' as const) : ('deny' as const),
+    );
+    const gateway = createGateway({
+      tools: tools({
+        servers: { alpha: { transport: a.transport } },
+        access: [{ id: 'ops-deploy', principal: { team: 'ops' }, servers: 'alpha', tools: 'deploy', approval: true }],
+        approvals: { onApproval },
+      }),
+    });
+    const seen = captureEvents(gateway.events, ['tool-call', 'tool-result-redacted']);
+    await gateway.run({ principal: { team: 'ops', user: 'kim' } }, async () => {
+      const result = await gateway.tools.callTool('alpha__deploy', { env: 'staging' }, { callId: 'call-1' });
+      expect(text(result)).toMatch(/^deployed to staging with key \[REDACTED/);
+      await expect(gateway.tools.callTool('alpha__deploy', { env: 'production' })).rejects.toMatchObject({
+        code: 'GATEHOUSE_POLICY_DENIED',
+      });
+    });
+    await expect(gateway.tools.callTool('alpha__deploy', { env: 'staging' })).rejects.toMatchObject({
+      code: 'GATEHOUSE_POLICY_DENIED',
+    });
+    expect(calls).toEqual(['staging']);
+    expect(onApproval).toHaveBeenCalledTimes(2);
+    const outcomes = seen.of('tool-call').map((event) => (event as { outcome: string }).outcome);
+    expect(outcomes).toEqual(['allowed', 'denied', 'denied']);
+    expect(seen.of('tool-call')[0]).toMatchObject({
+      server: 'alpha',
+      tool: 'deploy',
+      name: 'alpha__deploy',
+      callId: 'call-1',
+    });
+    expect(seen.of('tool-result-redacted')).toHaveLength(1);
+    expect(JSON.stringify(seen.events)).not.toContain('AKIAIOSFODNN7EXAMPLE');
+    await gateway.close();
+  });
+
+  it('refuses a rule that asks for approval when no approver is configured', () => {
+    expect(() =>
+      tools({ servers: { alpha: { command: 'x' } }, access: [{ servers: 'alpha', approval: true }] }),
+    ).toThrow(/tools\.access\[0\]\.approval/);
+  });
+
+  it('writes one execute_tool span per call with the GenAI and MCP attributes', async () => {
+    const recorder = recordSpans();
+    const gateway = createGateway({ tools: tools({ servers: { alpha: { transport: upstream('alpha').transport } } }) });
+    try {
+      await gateway.tools.callTool('alpha__echo', { text: 'a' }, { callId: 'tc-9' });
+      const [span] = recorder.named('execute_tool alpha__echo');
+      expect(span?.kind).toBe(SpanKind.CLIENT);
+      expect(span?.attributes).toEqual({
+        'gen_ai.operation.name': 'execute_tool',
+        'gen_ai.tool.name': 'alpha__echo',
+        'gen_ai.tool.call.id': 'tc-9',
+        'mcp.method.name': 'tools/call',
+        'gatehouse.tool.server': 'alpha',
+        'gatehouse.policy.decision': 'allow',
+      });
+      await expect(gateway.tools.callTool('alpha__echo', {})).resolves.toMatchObject({ isError: true });
+      expect(recorder.named('execute_tool alpha__echo')[1]?.attributes['error.type']).toBe('tool_error');
+    } finally {
+      await gateway.close();
+      await recorder.stop();
+    }
   });
 });

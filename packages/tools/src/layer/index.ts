@@ -1,5 +1,6 @@
 import {
   AbortedError,
+  ConfigError,
   compose,
   type GatewayRuntime,
   type Handler,
@@ -27,12 +28,23 @@ import {
   type ReadResourceResult,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
-import { type AccessPolicy, type AccessRule, compileAccess, type VirtualServer } from '../access/index.js';
 import { Catalog, type CatalogEntry, type KindIndex, page } from '../catalog/index.js';
 import type { ToolCallContext, ToolMiddleware } from '../context.js';
-import { toolAccessMiddleware } from '../middleware/tool-access-middleware.js';
 import { type ResolvedOptions, resolveOptions, type ToolsOptions } from '../options/index.js';
-import { ToolPins } from '../pinning/index.js';
+import {
+  type AccessPolicy,
+  type AccessRule,
+  compileAccess,
+  resultSecretScanMiddleware,
+  ToolPins,
+  toolAccessMiddleware,
+  toolApprovalMiddleware,
+  toolAuditMiddleware,
+  toolPinningMiddleware,
+  toolRateLimitMiddleware,
+  toolTimeoutMiddleware,
+  type VirtualServer,
+} from '../policy.js';
 import { createAggregateClient, createAggregateServer, type ServeOptions } from '../serve/index.js';
 import { executeToolSpanMiddleware } from '../telemetry/index.js';
 import { Connection, type ConnectionHooks, type Downstream, describe, type ListKind } from '../upstream/index.js';
@@ -155,12 +167,20 @@ export class ToolsLayer {
         );
       },
     });
-    // Order: the span sees the call first; audit records every outcome, denials included; access decides before
-    // anything costs; the user's middleware sees only allowed calls.
+    // Order (the first sees the call first): the span wraps everything; audit records every outcome, refusals
+    // included; access decides before anything costs; a changed (rug-pulled) tool is refused; approval, rate limit
+    // and timeout apply the deciding rule's settings; the app's middleware sees only allowed calls; the secret scan
+    // cleans the result before anyone after the server sees it.
     const chain: ToolMiddleware[] = [
       executeToolSpanMiddleware(),
+      toolAuditMiddleware(options.audit),
       toolAccessMiddleware(policy),
+      toolPinningMiddleware(this.pins),
+      ...(options.approvals ? [toolApprovalMiddleware(options.approvals)] : []),
+      toolRateLimitMiddleware(),
+      toolTimeoutMiddleware(),
       ...(options.middleware ?? []),
+      ...(options.resultSecretScan === false ? [] : [resultSecretScanMiddleware(options.resultSecretScan)]),
     ];
     this.#chain = compose(chain, (context) => this.#invoke(context as InternalContext));
   }
@@ -304,7 +324,6 @@ export class ToolsLayer {
 
   async #invoke(context: InternalContext): Promise<CallToolResult> {
     const target = context[internal];
-    this.pins.assertUnchanged(context.server, context.tool);
     if (target.direct) return target.direct(context);
     const connection = target.connection!;
     const { server } = connection;
@@ -559,8 +578,9 @@ function upstreamFailure(error: unknown, server: string, timeoutMs: number, sign
 /**
  * The tools layer: many MCP servers behind one, under one chain of policies.
  *
- * Each call runs, in this order: the `execute_tool` span, access (rules decided with the arguments), your
- * `middleware`, then the upstream call. Listing applies the same rules (`visible`), so a principal sees only what
+ * Each call runs, in this order: the `execute_tool` span, audit (`tool-call` events), access (rules decided with
+ * the arguments), pinning (a changed definition is refused), approval, rate limit and timeout (from the deciding
+ * rule), your `middleware`, the result secret scan, then the upstream call. Listing applies the same rules (`visible`), so a principal sees only what
  * it may call. With no `access` rules everything is allowed (a warning says so once).
  *
  * @example
@@ -577,9 +597,17 @@ function upstreamFailure(error: unknown, server: string, timeoutMs: number, sign
  */
 export function tools(options: ToolsOptions): Layer<'tools', ToolsApi> {
   const resolved = resolveOptions(options);
-  const policy = compileAccess(resolved.access as AccessRule[] | undefined, {
+  const rules = resolved.access as AccessRule[] | undefined;
+  const policy = compileAccess(rules, {
     virtualServers: resolved.virtualServers as Record<string, VirtualServer> | undefined,
   });
+  const needsApproval = rules?.findIndex((rule) => rule.approval !== undefined) ?? -1;
+  if (needsApproval >= 0 && !resolved.approvals) {
+    throw new ConfigError({
+      message: `Invalid options: tools.access[${needsApproval}].approval: this rule asks for approval but no approver is configured; pass tools({ approvals: { onApproval } })`,
+      path: `tools.access[${needsApproval}].approval`,
+    });
+  }
   return {
     kind: 'tools',
     attach(runtime): LayerInstance<ToolsApi> {

@@ -11,6 +11,7 @@ import type {
 import { z } from 'zod';
 import type { ToolMiddleware } from '../context.js';
 import { serverNamePattern } from '../naming/index.js';
+import type { ResultSecretScanOptions, ToolApprovalOptions, ToolAuditOptions } from '../policy.js';
 
 /** What every server definition may add. */
 export interface ServerCommon {
@@ -88,8 +89,12 @@ export interface ToolsOptions {
   access?: readonly unknown[];
   /** Named subsets of the aggregate that rules can grant as a unit. */
   virtualServers?: Record<string, unknown>;
-  /** Approvals for risky tools (see `toolApprovalMiddleware`). */
-  approvals?: unknown;
+  /** Who approves calls whose rule says `approval: true` (see `toolApprovalMiddleware`). */
+  approvals?: ToolApprovalOptions;
+  /** Options of the `tool-call` audit events (what to redact in arguments). */
+  audit?: ToolAuditOptions;
+  /** Options of the result secret scan, or `false` to turn it off. Default: on, with core's secret detectors. */
+  resultSecretScan?: ResultSecretScanOptions | false;
   /** Your own middleware, run after the gateway's policies and before the result secret scan. */
   middleware?: readonly ToolMiddleware[];
   /** Default connect timeout per server. Default 10 000 ms. */
@@ -195,7 +200,16 @@ const optionsSchema = z.strictObject({
   }),
   access: z.array(z.unknown()).optional(),
   virtualServers: z.record(z.string(), z.unknown()).optional(),
-  approvals: z.unknown().optional(),
+  approvals: z
+    .strictObject({
+      onApproval: fn<ToolApprovalOptions['onApproval']>('expected a function (request) => approve | deny'),
+      timeoutMs: timeout.optional(),
+    })
+    .optional(),
+  audit: z.strictObject({ detectors: z.array(z.unknown()).optional() }).optional(),
+  resultSecretScan: z
+    .union([z.literal(false), z.strictObject({ detectors: z.array(z.unknown()).optional() })])
+    .optional(),
   middleware: z.array(fn<ToolMiddleware>('expected a middleware function (ctx, next)')).optional(),
   connectTimeoutMs: timeout.optional(),
   callTimeoutMs: timeout.optional(),
