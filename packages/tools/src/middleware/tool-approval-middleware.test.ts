@@ -1,4 +1,4 @@
-import { ConfigError, compose, EventBus, PolicyDeniedError } from '@gatehouse/core';
+import { AbortedError, ConfigError, compose, EventBus, PolicyDeniedError } from '@gatehouse/core';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -148,6 +148,37 @@ describe('toolApprovalMiddleware', () => {
     expect((error as Error).message).toContain('no approval within 15 ms');
     await withdrawn;
     expect(seen).toEqual([expect.objectContaining({ decision: 'timeout', rule: 'quick-approval' })]);
+    expect(deploy.deployed).toEqual([]);
+  });
+
+  it("stops waiting with AbortedError when the caller's signal aborts", async () => {
+    const controller = new AbortController();
+    let asked: () => void = () => {};
+    const askedPromise = new Promise<void>((resolve) => {
+      asked = resolve;
+    });
+    const run = compose(
+      [
+        toolAccessMiddleware(policy),
+        toolApprovalMiddleware({
+          onApproval: () => {
+            asked();
+            return new Promise(() => {});
+          },
+        }),
+      ],
+      deploy.upstream,
+    );
+    const context = toolCallContext({
+      server: 'deploy',
+      tool: 'deploy',
+      arguments: { service: 'billing' },
+      signal: controller.signal,
+    });
+    const pending = run(context);
+    await askedPromise;
+    controller.abort();
+    await expect(pending).rejects.toSatisfy(AbortedError.isInstance);
     expect(deploy.deployed).toEqual([]);
   });
 
