@@ -185,3 +185,24 @@ describe('resume after an interruption', () => {
     expect(model.requests[1]!.messages.map((message) => message.content)).toEqual(['x', 'one', 'first', 'two']);
   });
 });
+
+describe('a failed run', () => {
+  it('is checkpointed as failed with the error, and resume() tries again from there', async () => {
+    const lookup = fakeTool('lookup', { result: 'found' });
+    const model = scriptedModel([
+      { toolCalls: [{ id: 'l', name: 'lookup' }] },
+      { error: new Error('provider down') },
+      'found it',
+    ]);
+    const gateway = createGateway({ agents: agents({ client: model }) });
+    const agent = defineAgent({ name: 'a', instructions: 'x', model: 'm', tools: [lookup] });
+    await expect(gateway.agents.run(agent, 'go', { sessionId: 'flaky' })).rejects.toThrow('provider down');
+    expect(await gateway.agents.session('flaky')).toMatchObject({
+      status: 'failed',
+      error: { code: 'ERROR', message: 'provider down' },
+    });
+    const result = await gateway.agents.resume('flaky');
+    expect(result).toMatchObject({ status: 'finished', output: 'found it' });
+    expect(lookup.calls).toHaveLength(1);
+  });
+});

@@ -14,6 +14,8 @@ export interface ScriptedAnswer {
   usage?: { inputTokens?: number; outputTokens?: number };
   /** Waits this long before answering (honours the call's abort signal). */
   delayMs?: number;
+  /** Throws this instead of answering (a provider failure). */
+  error?: unknown;
 }
 
 /** A string is a text answer; a function answers from the request. */
@@ -71,6 +73,7 @@ export function scriptedModel(answers: readonly Script[]): ScriptedModel {
     const scripted = typeof next === 'function' ? next(params) : next;
     const answer: ScriptedAnswer = typeof scripted === 'string' ? { text: scripted } : scripted;
     if (answer.delayMs) await sleep(answer.delayMs, options?.signal);
+    if (answer.error !== undefined) throw answer.error;
     const number = ++counter;
     const calls = (answer.toolCalls ?? []).map((call, index) => ({
       id: call.id ?? `call_${number}_${index}`,
@@ -133,6 +136,8 @@ async function* chunks(
   usage: ChatCompletion['usage'],
 ): AsyncGenerator<ChatCompletionChunk> {
   const base = { id, object: 'chat.completion.chunk' as const, created, model };
+  // As OpenAI does: the first chunk carries the role, which the SDK's accumulator requires.
+  yield { ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] };
   for (const word of text?.match(/\S+\s*|\s+/g) ?? []) {
     yield { ...base, choices: [{ index: 0, delta: { content: word }, finish_reason: null }] };
   }
@@ -180,7 +185,7 @@ export type FakeTool = LocalTool<Record<string, unknown>> & {
 export function fakeTool(
   name: string,
   options: {
-    result?: unknown | ((input: Record<string, unknown>, execution: ToolExecution) => unknown);
+    result?: ((input: Record<string, unknown>, execution: ToolExecution) => unknown) | {} | null;
     description?: string;
     idempotent?: boolean;
     needsApproval?: boolean;
@@ -196,7 +201,7 @@ export function fakeTool(
     execute: (input: Record<string, unknown>, execution) => {
       calls.push({ input, execution });
       const result = options.result;
-      return typeof result === 'function' ? result(input, execution) : (result ?? 'ok');
+      return typeof result === 'function' ? result(input, execution) : result === undefined ? 'ok' : result;
     },
   });
   return Object.freeze({ ...built, calls });
