@@ -1,4 +1,4 @@
-import { type EventBase, type GatewayRuntime, type Layer, parseOptions } from '@gatehouse/core';
+import { type EventBase, type GatewayRuntime, isStore, type Layer, parseOptions, type Store } from '@gatehouse/core';
 import { z } from 'zod';
 import type { Agent, AgentLimits } from '../agent/index.js';
 import { type Decision, Runner } from '../runner/index.js';
@@ -25,8 +25,8 @@ declare module '@gatehouse/core' {
 export interface AgentsOptions {
   /** An OpenAI-shaped client (`chat.completions.create`); the models layer wraps it when the gateway has one. */
   client: ChatClient;
-  /** Where sessions are checkpointed; default: `storeSessions(gateway.store)`. */
-  sessions?: { store: SessionStore };
+  /** Where sessions are checkpointed: a session store, or a core `Store` (used through `storeSessions`). Default: the gateway's store. */
+  sessions?: { store: SessionStore | Store };
   /** Tool calls of one step that run at once (default 4). */
   concurrency?: number;
   /** Step middleware, outermost first; it wraps each step (model call, then its tool calls). */
@@ -65,8 +65,8 @@ const optionsSchema = z.strictObject({
   ),
   sessions: z
     .strictObject({
-      store: z.custom<SessionStore>(isSessionStore, {
-        message: 'expected a session store: storeSessions(store) or fileSessions(dir)',
+      store: z.custom<SessionStore | Store>((value) => isSessionStore(value) || isStore(value), {
+        message: 'expected a session store (storeSessions(store), fileSessions(dir)) or a core Store',
       }),
     })
     .optional(),
@@ -83,6 +83,10 @@ const optionsSchema = z.strictObject({
     )
     .optional(),
 });
+
+function sessionsOf(store: SessionStore | Store): SessionStore {
+  return isSessionStore(store) ? store : storeSessions(store);
+}
 
 /** A queue that a run pushes events into and `stream()` reads from. */
 function eventQueue(): {
@@ -144,7 +148,7 @@ export function agents(options: AgentsOptions): Layer<'agents', AgentsApi> {
         client,
         modelSpans: client === parsed.client,
         tools: parsed.tools ?? toolLayerSource(runtime.layer('tools')?.api),
-        sessions: parsed.sessions?.store ?? storeSessions(runtime.store),
+        sessions: sessionsOf(parsed.sessions?.store ?? runtime.store),
         concurrency: parsed.concurrency ?? 4,
         cost: parsed.cost,
         middleware: parsed.middleware ?? [],

@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineAgent } from '../agent/index.js';
 import { agents } from '../layer/index.js';
 import { fakeTool, scriptedModel } from '../testing/index.js';
-import { storeSessions } from './index.js';
 
 describe('sessions in Redis', () => {
   let redis: RedisServer;
@@ -33,7 +32,8 @@ describe('sessions in Redis', () => {
     const second = createGateway({
       agents: agents({
         client: scriptedModel(['v2 is live']),
-        sessions: { store: storeSessions(sessionsStore) },
+        // A core Store given directly is used through storeSessions().
+        sessions: { store: sessionsStore },
         agents: [agent(tool)],
       }),
     });
