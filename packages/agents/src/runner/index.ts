@@ -382,7 +382,7 @@ export class Runner {
     return {
       principal: run.agentPrincipal,
       sessionId: state.id,
-      metadata: {},
+      metadata: { ...runtime.scope().metadata },
       signal: run.signal,
       span: run.spans.at(-1)!,
       events: runtime.events,
