@@ -1,0 +1,128 @@
+import { createStreamScanner, type Detector, type Finding, type StreamScanResult, scan } from '@gatehouse/core';
+import type { ModelContext } from '../context/index.js';
+import {
+  asGuardrail,
+  blocked,
+  type GuardrailAction,
+  type GuardrailMiddleware,
+  type GuardrailPhase,
+  report,
+  type Trip,
+  uniqueIds,
+} from './report.js';
+import { type ChannelGuard, guardStream, type Outcome } from './stream.js';
+import { mapInputText, mapOutputText, type TextKind } from './text.js';
+
+/** The text put in place of a finding when redacting; defaults to `[REDACTED:<detector id>]`. */
+export type Replacement = (finding: Finding, original: string) => string;
+
+/** A guardrail that finds spans of text with detectors (built-in, or compiled from regular expressions). */
+export interface FindingGuardrailSpec {
+  name: string;
+  phase: GuardrailPhase;
+  action: GuardrailAction;
+  detectors: readonly Detector[];
+  replacement?: Replacement | undefined;
+  /** Which texts it reads; both by default (tool call arguments count for secrets). */
+  kinds?: readonly TextKind[];
+}
+
+const defaultReplacement: Replacement = (finding) => `[REDACTED:${finding.detector}]`;
+
+function replaceFindings(text: string, findings: readonly Finding[], replacement: Replacement): string {
+  let result = '';
+  let position = 0;
+  for (const finding of findings) {
+    result += text.slice(position, finding.start) + replacement(finding, text.slice(finding.start, finding.end));
+    position = finding.end;
+  }
+  return result + text.slice(position);
+}
+
+/**
+ * Builds the middleware of a detector guardrail. Everything is compiled here, once: the detector list, the
+ * stream window, a check that a stream scanner accepts them (so a bad detector fails at set-up, not mid-call).
+ * On a complete request or answer each text is scanned once; a stream is scanned incrementally.
+ */
+export function findingGuardrail(spec: FindingGuardrailSpec): GuardrailMiddleware {
+  const { name, action, detectors } = spec;
+  const replacement = spec.replacement ?? defaultReplacement;
+  const kinds = new Set<TextKind>(spec.kinds ?? ['text', 'tool-arguments']);
+  const checkInput = spec.phase !== 'output';
+  const checkOutput = spec.phase !== 'input';
+  // A window wide enough for the longest detector without an extent (a regex rule may be longer than 256).
+  let maxWindow = 256;
+  for (const detector of detectors) if (!detector.extent) maxWindow = Math.max(maxWindow, detector.maxLength);
+  const scannerOptions = {
+    detectors,
+    mode: action === 'redact' ? ('redact' as const) : ('detect' as const),
+    maxWindow,
+    replacement,
+  };
+  createStreamScanner(scannerOptions);
+
+  /** Scans each text once; redacts, or throws on the first text with a finding when blocking. */
+  const check = (
+    context: ModelContext,
+    phase: 'input' | 'output',
+    walk: (map: (text: string, kind: TextKind) => string) => unknown,
+  ) => {
+    const found: string[] = [];
+    const value = walk((text, kind) => {
+      if (!kinds.has(kind)) return text;
+      const findings = scan(text, detectors);
+      if (findings.length === 0) return text;
+      for (const finding of findings) found.push(finding.detector);
+      if (action === 'block') {
+        const trip = { detectors: uniqueIds(found) };
+        report(context, name, phase, action, trip);
+        throw blocked(name, phase, trip);
+      }
+      return action === 'redact' ? replaceFindings(text, findings, replacement) : text;
+    });
+    if (found.length > 0) report(context, name, phase, action, { detectors: uniqueIds(found) });
+    return value;
+  };
+
+  const open = (kind: TextKind): ChannelGuard | undefined => {
+    if (!kinds.has(kind)) return undefined;
+    const scanner = createStreamScanner(scannerOptions);
+    // Original characters released so far: findings' offsets count from the stream's start.
+    let offset = 0;
+    const outcome = (result: StreamScanResult): Outcome => {
+      const { release, findings } = result;
+      if (findings.length === 0) {
+        offset += release.length;
+        return { release };
+      }
+      const trip: Trip = { detectors: uniqueIds(findings.map((finding) => finding.detector)) };
+      if (action === 'block') return { release: release.slice(0, findings[0]!.start - offset), block: trip };
+      offset += release.length;
+      return { release, trip };
+    };
+    return { push: (text) => outcome(scanner.push(text)), end: () => outcome(scanner.end()) };
+  };
+
+  return asGuardrail(name, async (context, next) => {
+    const { request } = context;
+    if (checkInput) {
+      const body = check(context, 'input', (map) => mapInputText(request.api, request.body, map)) as Record<
+        string,
+        any
+      >;
+      if (body !== request.body) request.body = body;
+    }
+    if (!checkOutput) return next();
+    const result = await next();
+    if (result.type === 'response') {
+      const data = check(context, 'output', (map) => mapOutputText(request.api, result.data, map));
+      return data === result.data ? result : { ...result, data };
+    }
+    return guardStream(request.api, result, {
+      open,
+      observeOnly: action === 'flag',
+      report: (trip, cut) => report(context, name, 'output', cut ? 'block' : action, trip),
+      error: (trip) => blocked(name, 'output', trip),
+    });
+  });
+}
