@@ -97,7 +97,8 @@ export async function agentsBench(): Promise<Sample[]> {
   const perSession = (after - before) / sessions;
   const megabytes = ((after - before) / 1024 / 1024).toFixed(1);
   const memory: Sample = {
-    name: `agents: heap for ${sessions.toLocaleString('en')} idle sessions = ${megabytes} MB, ${(perSession / 1024).toFixed(1)} KB each (${(globalThis as { gc?: unknown }).gc ? 'after gc' : 'heapUsed delta, no --expose-gc'}; columns: bytes)`,
+    name: `agents: heap for ${sessions.toLocaleString('en')} idle sessions = ${megabytes} MB (${(globalThis as { gc?: unknown }).gc ? 'after gc' : 'heapUsed delta, no --expose-gc'}; columns: per session)`,
+    unit: 'bytes',
     p50: perSession,
     p99: perSession,
     mean: perSession,

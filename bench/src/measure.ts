@@ -1,8 +1,12 @@
+import os from 'node:os';
+
 /** Shared timing helpers for the benchmarks: warm up, then sample per-call durations. */
 
 export interface Sample {
   name: string;
-  /** Nanoseconds per call. */
+  /** What the figures count: nanoseconds per call (default) or bytes (a memory figure). */
+  unit?: 'ns' | 'bytes';
+  /** Nanoseconds per call, or bytes when `unit` is `bytes`. */
   p50: number;
   p99: number;
   mean: number;
@@ -41,15 +45,28 @@ export function report(title: string, samples: Sample[]): string {
   const lines = [
     `## ${title}`,
     '',
-    `Node ${process.version}, ${process.platform}/${process.arch}, ${new Date().toISOString().slice(0, 10)}`,
+    `${machine()}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
     '',
     '| benchmark | p50 | p99 | mean | calls |',
     '| --- | ---: | ---: | ---: | ---: |',
-    ...samples.map((s) => `| ${s.name} | ${format(s.p50)} | ${format(s.p99)} | ${format(s.mean)} | ${s.samples} |`),
+    ...samples.map((s) => {
+      const show = s.unit === 'bytes' ? bytes : format;
+      return `| ${s.name} | ${show(s.p50)} | ${show(s.p99)} | ${show(s.mean)} | ${s.samples} |`;
+    }),
   ];
   return lines.join('\n');
 }
 
+function bytes(value: number): string {
+  return value >= 1024 * 1024 ? `${(value / 1024 / 1024).toFixed(1)} MB` : `${(value / 1024).toFixed(2)} KB`;
+}
+
 export function format(ns: number): string {
   return ns >= 1000 ? `${(ns / 1000).toFixed(2)} µs` : `${ns.toFixed(0)} ns`;
+}
+
+function machine(): string {
+  const cpus = os.cpus();
+  const memory = (os.totalmem() / 1024 ** 3).toFixed(0);
+  return `${cpus[0]?.model.trim() ?? 'unknown CPU'} × ${cpus.length} cores, ${memory} GiB, ${process.platform}/${process.arch}, load ${os.loadavg()[0]!.toFixed(1)}`;
 }
