@@ -1,0 +1,10 @@
+export {
+  type CacheHitEvent,
+  type CacheMissEvent,
+  type CacheMode,
+  type CacheOptions,
+  cacheHeader,
+  cacheMetadataKey,
+  cacheMiddleware,
+} from './cache-middleware.js';
+export { defaultIgnoredFields } from './key.js';
