@@ -174,7 +174,9 @@ describe('regexGuardrail', () => {
   test('bad options fail at set-up with a ConfigError naming the path', () => {
     expect(() => regexGuardrail({ deny: [/a*/] })).toThrow(/regexGuardrail\.deny\.0.*empty string/);
     expect(() => regexGuardrail({ deny: [] })).toThrow(/regexGuardrail\.deny/);
-    expect(() => piiGuardrail({ detectors: ['emails'] })).toThrow(/piiGuardrail\.detectors\.0: no built-in detector "emails"/);
+    expect(() => piiGuardrail({ detectors: ['emails'] })).toThrow(
+      /piiGuardrail\.detectors\.0: no built-in detector "emails"/,
+    );
     expect(() => piiGuardrail({ action: 'erase' as never })).toThrow(/piiGuardrail\.action/);
   });
 });

@@ -30,7 +30,9 @@ describe('OpenAI chat streams', () => {
     expect(received).toBe('Your card is ');
     await expectBlocked(() => Promise.reject(error), 'pii', 'output');
     expect(stream.controller.signal.aborted).toBe(true);
-    expect(trips()).toMatchObject([{ guardrail: 'pii', phase: 'output', action: 'block', detectors: ['card'], stream: true }]);
+    expect(trips()).toMatchObject([
+      { guardrail: 'pii', phase: 'output', action: 'block', detectors: ['card'], stream: true },
+    ]);
     // The call's span ends with the guardrail's error and carries the decision as a span event.
     const [span] = recorder.named('chat gpt-4o').filter((s) => s.events.length > 0);
     expect(span!.attributes['error.type']).toBe('GATEHOUSE_GUARDRAIL');
@@ -75,7 +77,10 @@ describe('OpenAI chat streams', () => {
     const { openai } = setup(server, [secretGuardrail({ phase: 'output' })]);
     server.script(reply.toolCalls([{ name: 'deploy', arguments: { token: apiKey } }]));
     const stream = await openai.chat.completions.create({ model: 'gpt-4o', messages: user('x'), stream: true });
-    const { received, error } = await drain(stream, (chunk: any) => chunk.choices[0]?.delta?.tool_calls?.[0]?.function?.arguments ?? '');
+    const { received, error } = await drain(
+      stream,
+      (chunk: any) => chunk.choices[0]?.delta?.tool_calls?.[0]?.function?.arguments ?? '',
+    );
     expect(received).not.toContain('sk-proj');
     await expectBlocked(() => Promise.reject(error), 'secrets', 'output');
   });
@@ -154,8 +159,12 @@ describe('Anthropic streams', () => {
     for await (const event of stream)
       order.push(event.type === 'content_block_delta' ? `delta:${anthropicText(event)}` : event.type);
     const stop = order.indexOf('content_block_stop');
-    expect(order.slice(0, stop).filter((entry) => entry.startsWith('delta:')).map((entry) => entry.slice(6)).join('')).toBe(
-      'call [REDACTED:phone]',
-    );
+    expect(
+      order
+        .slice(0, stop)
+        .filter((entry) => entry.startsWith('delta:'))
+        .map((entry) => entry.slice(6))
+        .join(''),
+    ).toBe('call [REDACTED:phone]');
   });
 });
