@@ -93,6 +93,13 @@ export async function toolsBench(): Promise<Sample[]> {
       () => wrapped.callTool({ name: 'echo', arguments: args }),
       options,
     ),
+    // Once any gateway.run() has happened, AsyncLocalStorage's promise hooks tax every promise in the process
+    // (the SDK's included); this row is the fair baseline for the two rows above.
+    await measure(
+      'tools: direct in-memory client.callTool, AsyncLocalStorage active',
+      () => direct.callTool({ name: 'echo', arguments: args }),
+      options,
+    ),
     await measure('tools: listTools on the slowest server alone (10 ms)', () => slowest.listTools(), listing),
     await measure(
       'tools: gateway listTools over 10 servers (1–10 ms), re-listed',

@@ -1,7 +1,7 @@
-import { InvalidInputError } from '@gatehouse/core';
+import { GatehouseError, InvalidInputError, UpstreamError } from '@gatehouse/core';
 import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
 import { exposedName } from '../naming/index.js';
-import { type Connection, fetchList, type ListKind, type Page, type ServerEntry } from '../upstream/index.js';
+import { type Connection, describe, fetchList, type ListKind, type Page, type ServerEntry } from '../upstream/index.js';
 
 /** One item of the aggregate: where it lives and what it is called there. */
 export interface CatalogEntry {
@@ -156,7 +156,12 @@ export class Catalog {
           return fetched;
         } catch (error) {
           connection.failed(error);
-          throw error;
+          if (GatehouseError.isInstance(error)) throw error;
+          const message = connection.scrub(describe(error));
+          throw new UpstreamError({
+            message: `server ${connection.server.name}: listing ${kind} failed: ${message}`,
+            target: connection.server.name,
+          });
         }
       })();
       connection.lists.set(kind, pages);

@@ -347,7 +347,7 @@ export class ToolsLayer {
     } catch (error) {
       connection.failed(error);
       if (!connection.connected) this.setStatus(server.name, error);
-      throw upstreamFailure(error, server.name, server.callTimeoutMs, context.signal);
+      throw upstreamFailure(error, connection, context.signal);
     } finally {
       if (downstream) connection.inflight.delete(downstream);
     }
@@ -402,7 +402,7 @@ export class ToolsLayer {
       return await send(client, { timeout: connection.server.callTimeoutMs, ...(signal ? { signal } : {}) });
     } catch (error) {
       connection.failed(error);
-      throw upstreamFailure(error, connection.server.name, connection.server.callTimeoutMs, signal);
+      throw upstreamFailure(error, connection, signal);
     }
   }
 
@@ -550,7 +550,9 @@ export class ToolsLayer {
 }
 
 /** Turns a failure of an upstream request into a Gatehouse error that names the server (and nothing it was sent). */
-function upstreamFailure(error: unknown, server: string, timeoutMs: number, signal: AbortSignal | undefined): unknown {
+function upstreamFailure(error: unknown, connection: Connection, signal: AbortSignal | undefined): unknown {
+  const server = connection.server.name;
+  const timeoutMs = connection.server.callTimeoutMs;
   if (
     typeof error === 'object' &&
     error !== null &&
@@ -567,10 +569,13 @@ function upstreamFailure(error: unknown, server: string, timeoutMs: number, sign
       cause: error,
     });
   }
+  const message = describe(error);
+  const scrubbed = connection.scrub(message);
   return new UpstreamError({
-    message: `server ${server} failed: ${describe(error)}`,
+    message: `server ${server} failed: ${scrubbed}`,
     target: server,
-    cause: error,
+    // A cause that quoted a credential is replaced, so that logging `error.cause` cannot leak it either.
+    cause: scrubbed === message ? error : new Error(scrubbed),
     isRetryable: !(error instanceof McpError),
   });
 }

@@ -168,3 +168,40 @@ describe('gateway.tools.server(): the aggregate over Streamable HTTP', () => {
     expect(JSON.stringify(seen)).not.toContain('inbound-');
   });
 });
+
+describe('credentials in upstream failures', () => {
+  it('scrubs a credential that a failing server echoes back from errors, status and events', async () => {
+    const { createServer: createHttp } = await import('node:http');
+    const http = createHttp((request, response) => {
+      response.writeHead(401, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ error: `invalid credentials: ${request.headers.authorization}` }));
+    });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    closing.push(() => new Promise((resolve) => http.close(resolve)));
+    const { port } = http.address() as AddressInfo;
+    const gateway = createGateway({
+      tools: tools({
+        servers: { crm: { url: `http://127.0.0.1:${port}/mcp`, credentials: () => ({ bearer: 'token-for-eve-123' }) } },
+      }),
+    });
+    closing.push(() => gateway.close());
+    const events = captureEvents(gateway.events);
+    const listed = await gateway.run({ principal: { user: 'eve' } }, () => gateway.tools.listTools());
+    expect(listed.tools).toEqual([]);
+    const error = await gateway
+      .run({ principal: { user: 'eve' } }, () => gateway.tools.callTool('crm__lookup', { id: '1' }))
+      .catch((caught: unknown) => caught as Error);
+    expect(error).toBeInstanceOf(Error);
+    const status = gateway.tools.status()[0]!;
+    expect(status.state).toBe('failed');
+    expect(status.error).toMatch(/could not connect/);
+    expect(status.error).toContain('[REDACTED]');
+    const everything = JSON.stringify({
+      message: (error as Error).message,
+      cause: String((error as Error).cause),
+      status,
+      events: events.events,
+    });
+    expect(everything).not.toContain('token-for-eve-123');
+  });
+});

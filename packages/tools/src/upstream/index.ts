@@ -68,6 +68,8 @@ export class Connection {
   /** Bumped whenever a list is dropped, so indexes built from an older list are rebuilt. */
   generation = 0;
   lastUsed = Date.now();
+  /** Credential values this connection sent, to scrub from error messages (a server may echo them back). */
+  readonly #secrets = new Set<string>();
   #client: Client | undefined;
   #connecting: Promise<Client> | undefined;
   #closed = false;
@@ -111,6 +113,17 @@ export class Connection {
     if (error instanceof McpError && error.code !== ErrorCode.ConnectionClosed) return;
     if (TimeoutError.isInstance(error)) return;
     this.#drop();
+  }
+
+  /** `message` with every credential this connection sent replaced by `[REDACTED]`. */
+  scrub(message: string): string {
+    let scrubbed = message;
+    for (const secret of this.#secrets) {
+      scrubbed = scrubbed.replaceAll(secret, '[REDACTED]');
+      // A bearer token may come back without its scheme.
+      if (secret.startsWith('Bearer ')) scrubbed = scrubbed.replaceAll(secret.slice(7), '[REDACTED]');
+    }
+    return scrubbed;
   }
 
   async close(): Promise<void> {
@@ -175,10 +188,13 @@ export class Connection {
     } catch (error) {
       await client.close().catch(() => {});
       if (GatehouseErrorLike(error)) throw error;
+      const message = describe(error);
+      const scrubbed = this.scrub(message);
       throw new UpstreamError({
-        message: `server ${name}: could not connect: ${describe(error)}`,
+        message: `server ${name}: could not connect: ${scrubbed}`,
         target: name,
         isRetryable: true,
+        cause: scrubbed === message ? error : new Error(scrubbed),
       });
     } finally {
       clearTimeout(timer);
@@ -256,6 +272,11 @@ export class Connection {
         if (given.headers) for (const [key, value] of Object.entries(given.headers)) headers.set(key, value);
         if (given.bearer) headers.set('authorization', `Bearer ${given.bearer}`);
       }
+      if (this.#secrets.size < 64) {
+        headers.forEach((value, key) => {
+          if (secretHeader(key) && value.length >= 8) this.#secrets.add(value);
+        });
+      }
       return fetch(input, { ...init, headers });
     };
   }
@@ -297,6 +318,16 @@ export async function fetchList(client: Client, kind: ListKind, timeout: number)
 
 function GatehouseErrorLike(error: unknown): boolean {
   return TimeoutError.isInstance(error) || UpstreamError.isInstance(error);
+}
+
+/** Headers that carry credentials, whatever the gateway was given them as. */
+function secretHeader(name: string): boolean {
+  return (
+    name === 'authorization' ||
+    name === 'proxy-authorization' ||
+    name === 'cookie' ||
+    /key|token|secret|auth|session|password/i.test(name)
+  );
 }
 
 /** A short description of a failure, without anything the request carried. */
