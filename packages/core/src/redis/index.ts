@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { ConfigError, InvalidInputError, UpstreamError } from '../errors/index.js';
 import { parseOptions } from '../gateway/index.js';
 import type { ConsumeResult, SetOptions, Store } from '../store/index.js';
-import { consumeScript, incrementScript, type LuaScript } from './scripts.js';
+import { consumeScript, incrementFieldsScript, incrementScript, type LuaScript } from './scripts.js';
 
 /** Options of `new RedisStore()`: a client the app owns, or a URL the store connects to itself. */
 export type RedisStoreOptions =
@@ -120,7 +120,9 @@ export class RedisStore implements Store {
   }
 
   async delete(key: string): Promise<boolean> {
-    const removed = await this.#call('delete', key, () => this.#client.del(this.#valueKey(key), this.#counterKey(key)));
+    const removed = await this.#call('delete', key, () =>
+      this.#client.del(this.#valueKey(key), this.#counterKey(key), this.#fieldsKey(key)),
+    );
     return removed > 0;
   }
 
@@ -149,6 +151,25 @@ export class RedisStore implements Store {
     return Number(reply);
   }
 
+  async incrementFields(key: string, amounts: Readonly<Record<string, number>>, options?: SetOptions): Promise<void> {
+    const ttlMs = checkTtl(options?.ttlMs);
+    const args = [ttlMs === undefined || ttlMs === Infinity ? '0' : String(Math.max(1, Math.ceil(ttlMs)))];
+    for (const field in amounts) {
+      const amount = amounts[field]!;
+      checkNumber(`amount of "${field}"`, amount, { finite: true });
+      args.push(field, String(amount));
+    }
+    if (args.length === 1) return;
+    await this.#script('incrementFields', key, incrementFieldsScript, this.#fieldsKey(key), args);
+  }
+
+  async getFields(key: string): Promise<Record<string, number>> {
+    const raw = await this.#call('getFields', key, () => this.#client.hgetall(this.#fieldsKey(key)));
+    const result: Record<string, number> = {};
+    for (const field in raw) result[field] = Number(raw[field]);
+    return result;
+  }
+
   /** Quits the client when the store created it from a URL; a client the app passed in stays open. */
   async close(): Promise<void> {
     if (!this.#ownsClient) return;
@@ -163,6 +184,11 @@ export class RedisStore implements Store {
 
   #valueKey(key: string): string {
     return `${this.#prefix}value:${key}`;
+  }
+
+  /** Maps of fields (`incrementFields`) live apart from values and counters, as in memory. */
+  #fieldsKey(key: string): string {
+    return `${this.#prefix}fields:${key}`;
   }
 
   /** Counters live apart from values, so `get`/`set` and `consume` on one key never collide (as in memory). */
@@ -213,7 +239,7 @@ function explain(reason: string, where: string, prefix: string): { hint: string;
     };
   if (/NOPERM/.test(reason))
     return {
-      hint: `Check the ACL of the Redis user at ${where}: the store needs GET, SET, DEL, EVAL, EVALSHA and TIME.`,
+      hint: `Check the ACL of the Redis user at ${where}: the store needs GET, SET, DEL, HGETALL, EVAL, EVALSHA and TIME.`,
       isRetryable: false,
     };
   if (/WRONGTYPE/.test(reason))

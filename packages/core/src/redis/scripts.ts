@@ -94,3 +94,21 @@ else
 end
 return value
 `);
+
+/**
+ * Adds each amount to its field of a hash in one step, creating the hash with a TTL (PX) only when it did not
+ * exist. Sums are formatted as in `increment`, so Redis and the memory store agree to the last bit.
+ *
+ * KEYS[1] hash; ARGV: ttlMs (0 for none), then field, amount pairs.
+ */
+export const incrementFieldsScript = script(`${format}
+local key = KEYS[1]
+local ttl = tonumber(ARGV[1])
+local created = redis.call('EXISTS', key) == 0
+for i = 2, #ARGV, 2 do
+  local current = tonumber(redis.call('HGET', key, ARGV[i])) or 0
+  redis.call('HSET', key, ARGV[i], format(current + tonumber(ARGV[i + 1])))
+end
+if created and ttl > 0 then redis.call('PEXPIRE', key, ttl) end
+return 1
+`);

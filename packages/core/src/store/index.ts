@@ -34,12 +34,25 @@ export interface Store {
    * `ttlMs` is set when the key is created.
    */
   increment(key: string, amount: number, options?: SetOptions): Promise<number>;
+  /**
+   * Atomically adds each amount to its field of a numeric map (fields created at 0), all fields in one step;
+   * for totals that must also be listed, such as cost per team (the field names are the index). `ttlMs` is set
+   * when the map is created.
+   */
+  incrementFields(key: string, amounts: Readonly<Record<string, number>>, options?: SetOptions): Promise<void>;
+  /** Every field of a map written by `incrementFields`, with its value; `{}` when there is none. */
+  getFields(key: string): Promise<Record<string, number>>;
   /** Releases connections and timers. */
   close?(): Promise<void>;
 }
 
 interface Entry {
   value: unknown;
+  expiresAt: number;
+}
+
+interface Fields {
+  values: Map<string, number>;
   expiresAt: number;
 }
 
@@ -58,6 +71,7 @@ const sweepEvery = 1024;
 export class MemoryStore implements Store {
   readonly #entries = new Map<string, Entry>();
   readonly #counters = new Map<string, Counter>();
+  readonly #fields = new Map<string, Fields>();
   #writes = 0;
   readonly #now: () => number;
 
@@ -67,7 +81,7 @@ export class MemoryStore implements Store {
 
   /** How many keys are held (values and counters), expired ones included until swept. */
   get size(): number {
-    return this.#entries.size + this.#counters.size;
+    return this.#entries.size + this.#counters.size + this.#fields.size;
   }
 
   get<T = unknown>(key: string): Promise<T | undefined> {
@@ -94,7 +108,8 @@ export class MemoryStore implements Store {
   delete(key: string): Promise<boolean> {
     const had = this.#entries.delete(key);
     const hadCounter = this.#counters.delete(key);
-    return Promise.resolve(had || hadCounter);
+    const hadFields = this.#fields.delete(key);
+    return Promise.resolve(had || hadCounter || hadFields);
   }
 
   consume(key: string, amount: number, limit: number, windowMs: number): Promise<ConsumeResult> {
@@ -134,9 +149,42 @@ export class MemoryStore implements Store {
     return Promise.resolve(value);
   }
 
+  incrementFields(key: string, amounts: Readonly<Record<string, number>>, options?: SetOptions): Promise<void> {
+    let any = false;
+    for (const _ in amounts) {
+      any = true;
+      break;
+    }
+    // As in Redis, nothing to add creates nothing.
+    if (!any) return Promise.resolve();
+    const now = this.#now();
+    let fields = this.#fields.get(key);
+    if (fields === undefined || fields.expiresAt <= now) {
+      fields = { values: new Map(), expiresAt: expiry(now, options?.ttlMs) };
+      this.#fields.set(key, fields);
+      this.#wrote();
+    }
+    const values = fields.values;
+    for (const field in amounts) values.set(field, (values.get(field) ?? 0) + amounts[field]!);
+    return Promise.resolve();
+  }
+
+  getFields(key: string): Promise<Record<string, number>> {
+    const fields = this.#fields.get(key);
+    const result: Record<string, number> = {};
+    if (fields === undefined) return Promise.resolve(result);
+    if (fields.expiresAt <= this.#now()) {
+      this.#fields.delete(key);
+      return Promise.resolve(result);
+    }
+    for (const [field, value] of fields.values) result[field] = value;
+    return Promise.resolve(result);
+  }
+
   close(): Promise<void> {
     this.#entries.clear();
     this.#counters.clear();
+    this.#fields.clear();
     return Promise.resolve();
   }
 
@@ -145,6 +193,7 @@ export class MemoryStore implements Store {
     const now = this.#now();
     for (const [key, entry] of this.#entries) if (entry.expiresAt <= now) this.#entries.delete(key);
     for (const [key, counter] of this.#counters) if (counter.resetAt <= now) this.#counters.delete(key);
+    for (const [key, fields] of this.#fields) if (fields.expiresAt <= now) this.#fields.delete(key);
   }
 }
 

@@ -161,5 +161,36 @@ export function storeContract(name: string, makeStore: () => Store | Promise<Sto
       await store.set('label', 'text');
       expect(await store.increment('label', 2)).toBe(2);
     });
+    it('incrementFields adds to many fields at once, atomically, and getFields lists them', async () => {
+      expect(await store.getFields('day')).toEqual({});
+      await Promise.all(
+        Array.from({ length: 200 }, (_, i) =>
+          store.incrementFields('day', { total: 0.5, [`team:${i % 2 === 0 ? 'risk' : 'ops'}`]: 0.5 }),
+        ),
+      );
+      expect(await store.getFields('day')).toEqual({ total: 100, 'team:risk': 50, 'team:ops': 50 });
+      await store.incrementFields('fraction', { a: 0.1 });
+      await store.incrementFields('fraction', { a: 0.2, b: -1 });
+      expect(await store.getFields('fraction')).toEqual({ a: 0.1 + 0.2, b: -1 });
+      // Nothing to add creates nothing.
+      await store.incrementFields('empty', {});
+      expect(await store.getFields('empty')).toEqual({});
+    });
+
+    it('incrementFields sets the TTL when it creates the map; maps, values and counters are separate', async () => {
+      await store.incrementFields('month', { total: 1 }, { ttlMs: 40 });
+      await store.incrementFields('month', { total: 2 }, { ttlMs: 60_000 });
+      expect(await store.getFields('month')).toEqual({ total: 3 });
+      await sleep(120);
+      expect(await store.getFields('month')).toEqual({});
+      await store.incrementFields('shared', { x: 1 });
+      await store.set('shared', 'value');
+      await store.consume('shared', 2, 5, 0);
+      expect(await store.getFields('shared')).toEqual({ x: 1 });
+      expect(await store.get('shared')).toBe('value');
+      expect(await store.delete('shared')).toBe(true);
+      expect(await store.getFields('shared')).toEqual({});
+      expect(await store.get('shared')).toBeUndefined();
+    });
   });
 }
