@@ -1,0 +1,2 @@
+/** Helpers for unit-testing tool middleware and policies in vitest (`@gatehouse/tools/testing`). */
+export { type ToolCallContextOptions, toolCallContext } from '../middleware/call-context.js';
