@@ -251,7 +251,8 @@ export function cacheMiddleware(options: CacheOptions = {}): ModelMiddleware {
   return async (context, next) => {
     // Taken out whether or not this call is cached: it must never reach the provider.
     const header = takeHeader(context.request);
-    if (!covers(context)) return next();
+    // An aborted call is left to fail upstream's way (the SDK's abort error), not answered.
+    if (!covers(context) || context.signal?.aborted) return next();
     const { request, events } = context;
     const mode = requestedMode(context, header);
     context.metadata[cacheMetadataKey] = mode === 'read' ? 'miss' : mode;
@@ -304,7 +305,7 @@ export function cacheMiddleware(options: CacheOptions = {}): ModelMiddleware {
               target: entry.target.id,
               ageMs: Math.max(0, now() - entry.time),
             } satisfies CacheHitEvent as never);
-          return result(context.target);
+          return result(context.target, context.signal);
         }
         missEvent('unservable');
       } else missEvent(failed ? 'error' : 'absent');
@@ -394,7 +395,7 @@ function recordStream(
 function serve(
   entry: CacheEntry,
   request: ModelRequest,
-): ((callTarget: TargetInfo | undefined) => ModelResult) | undefined {
+): ((callTarget: TargetInfo | undefined, signal: AbortSignal | undefined) => ModelResult) | undefined {
   const { api } = request;
   let data: unknown;
   let chunks: unknown[] | undefined;
@@ -424,7 +425,7 @@ function serve(
     status: 200,
     headers: { [cacheHeader]: 'hit', 'content-type': chunks ? 'text/event-stream' : 'application/json' },
   });
-  return (callTarget) => {
+  return (callTarget, signal) => {
     // The call's own target when it named a model; for a route, the one that gave the answer (nothing was sent).
     const target: TargetInfo = callTarget ?? {
       ...entry.target,
@@ -434,14 +435,19 @@ function serve(
     };
     if (!chunks) return { type: 'response', data, response, target, summary };
     const replayed = chunks;
+    const controller = new AbortController();
     return {
       type: 'stream',
       chunks: {
         async *[Symbol.asyncIterator]() {
-          yield* replayed;
+          for (const chunk of replayed) {
+            // Aborted, a replay ends where it is, as an aborted upstream stream does in the SDKs.
+            if (controller.signal.aborted || signal?.aborted) return;
+            yield chunk;
+          }
         },
       },
-      controller: new AbortController(),
+      controller,
       response,
       target,
       summary,

@@ -92,6 +92,16 @@ describe('hits and misses', () => {
     expect(server.requests).toHaveLength(4);
   });
 
+  test('beta-feature headers are part of the key; other headers are not', async () => {
+    const { anthropic } = setup();
+    const request = { model: 'claude-faq', max_tokens: 50, messages: user('q') };
+    await anthropic.messages.create(request, { headers: { 'x-trace': '1' } });
+    await anthropic.messages.create(request, { headers: { 'x-trace': '2' } });
+    await anthropic.messages.create(request, { headers: { 'anthropic-beta': 'context-1m-2025-08-07' } });
+    await anthropic.messages.create(request, { headers: { 'Anthropic-Beta': 'context-1m-2025-08-07' } });
+    expect(server.requests).toHaveLength(2);
+  });
+
   test('partition keeps teams apart', async () => {
     const { gateway, openai } = setup({ partition: (context) => context.principal.team });
     const ask = (team: string) =>
@@ -337,6 +347,23 @@ describe('streams', () => {
     expect(server.requests).toHaveLength(6);
   });
 
+  test('a replay stops when the call is aborted, as an upstream stream does', async () => {
+    const { openai } = setup();
+    const request = { model: 'faq', messages: user('one two three four five'), stream: true as const };
+    const recorded = await collect(await openai.chat.completions.create(request));
+    const controller = new AbortController();
+    const replay = await openai.chat.completions.create(request, { signal: controller.signal });
+    const seen: unknown[] = [];
+    for await (const chunk of replay) {
+      seen.push(chunk);
+      if (seen.length === 2) controller.abort();
+    }
+    expect(seen).toEqual(recorded.slice(0, 2));
+    // A call aborted before it starts is not answered from the cache: it fails the SDK's way.
+    await expect(openai.chat.completions.create(request, { signal: controller.signal })).rejects.toThrow(/abort/i);
+    expect(server.requests).toHaveLength(1);
+  });
+
   test('failed calls are not cached', async () => {
     const { openai } = setup();
     server.script(reply.error(500));
@@ -505,7 +532,7 @@ describe('telemetry', () => {
       stream: false,
       principal: { team: 'support' },
     });
-    expect(firstCall).toMatchObject({ type: 'model-call', outcome: 'success', attempts: 1 });
+    expect(firstCall).toMatchObject({ type: 'model-call', outcome: 'success', attempts: 1, cache: 'miss' });
     expect(hit).toMatchObject({ type: 'cache-hit', key: (miss as { key: string }).key, target: 'openai:gpt-4o' });
     expect((hit as { key: string }).key).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(secondCall).toMatchObject({
@@ -513,6 +540,7 @@ describe('telemetry', () => {
       outcome: 'success',
       attempts: 0,
       usage: { inputTokens: 0, outputTokens: 0 },
+      cache: 'hit',
     });
     expect(JSON.stringify(events.events)).not.toContain('sk-test');
   });
@@ -552,13 +580,16 @@ describe('a shared store', () => {
   });
 
   test('a store that fails sends the call upstream', async () => {
-    const broken: Store = {
-      get: () => Promise.reject(new Error('down')),
-      set: () => Promise.reject(new Error('down')),
-      delete: () => Promise.resolve(false),
-      consume: () => Promise.reject(new Error('down')),
-      increment: () => Promise.reject(new Error('down')),
-    };
+    // A store whose reads and writes fail, as a Redis that is down does.
+    class DownStore extends MemoryStore {
+      override get<T>(): Promise<T | undefined> {
+        return Promise.reject(new Error('connection refused'));
+      }
+      override set(): Promise<void> {
+        return Promise.reject(new Error('connection refused'));
+      }
+    }
+    const broken = new DownStore();
     const { gateway, openai } = setup({ store: broken });
     const events = captureEvents(gateway.events, ['cache-miss']);
     const answer = await openai.chat.completions.create({ model: 'faq', messages: user('q') });

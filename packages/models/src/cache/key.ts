@@ -47,9 +47,28 @@ function canonical(value: unknown, ignored: ReadonlySet<string> | undefined): st
   return `${text}}`;
 }
 
+/** Request headers that turn provider features on and so change the answer: part of the key when present. */
+const answerHeaders = ['anthropic-beta', 'openai-beta'];
+
+/** The values of `answerHeaders` in the SDK call's options (any of the SDKs' header shapes), joined. */
+function answerHeaderValues(options: Record<string, any> | undefined): string {
+  const headers = options?.headers;
+  if (headers === undefined || headers === null || typeof headers !== 'object') return '';
+  let values = '';
+  const add = (name: unknown, value: unknown) => {
+    if (typeof name === 'string' && answerHeaders.includes(name.toLowerCase()) && value != null)
+      values += `${name.toLowerCase()}=${String(value)}\n`;
+  };
+  if (headers instanceof Headers) for (const name of answerHeaders) add(name, headers.get(name));
+  else if (Array.isArray(headers)) for (const pair of headers) add(pair?.[0], pair?.[1]);
+  else for (const name in headers) add(name, headers[name]);
+  return values;
+}
+
 /**
  * The cache key of a call: SHA-256 (base64url, 43 characters) of the API, the client kind, the route (or
- * model) name, the partition and the body with its keys sorted and `ignored` top-level fields left out.
+ * model) name, the partition, the beta-feature headers of the call and the body with its keys sorted and
+ * `ignored` top-level fields left out.
  */
 export function cacheKey(
   request: ModelRequest,
@@ -60,6 +79,7 @@ export function cacheKey(
   const hash = createHash('sha256');
   // A version first, so a change of the entry format never reads old entries; NUL separates the parts.
   hash.update(`v1\0${request.api}\0${request.kind}\0${route}\0${partition ?? ''}\0`);
+  hash.update(`${answerHeaderValues(request.options)}\0`);
   hash.update(canonical(request.body, ignored));
   return hash.digest('base64url');
 }

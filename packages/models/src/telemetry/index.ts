@@ -24,6 +24,8 @@ export interface ModelCallEvent extends EventBase {
   provider: string | undefined;
   responseModel: string | undefined;
   usage: Usage | undefined;
+  /** What the call cost in US dollars, when the cost middleware priced it. */
+  cost?: number | undefined;
   /** Upstream attempts, counting retries and fallbacks. */
   attempts: number;
   stream: boolean;
@@ -32,6 +34,8 @@ export interface ModelCallEvent extends EventBase {
   outcome: 'success' | 'error';
   /** `error.type` of a failure: a Gatehouse code, an HTTP status or an error class. */
   errorType?: string | undefined;
+  /** What the response cache did, when it covers the call: `hit` (no upstream call, zero usage), `miss`, `refresh`, `bypass`. */
+  cache?: string | undefined;
 }
 
 declare module '@gatehouse/core' {
@@ -145,11 +149,13 @@ function finish(
       provider: target?.kind,
       responseModel: summary?.responseModel,
       usage,
+      cost: context.cost?.usd,
       attempts: context.attempt,
       stream: context.request.stream,
       latencyMs: seconds * 1000,
       outcome: error === undefined ? 'success' : 'error',
       errorType: error === undefined ? undefined : errorType(error),
+      cache: context.metadata['gatehouse.cache'] as string | undefined,
     } satisfies ModelCallEvent as never);
   }
 }
