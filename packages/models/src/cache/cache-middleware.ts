@@ -74,7 +74,7 @@ export interface CacheMissEvent extends EventBase {
   /**
    * `absent`: nothing cached (or expired). `refresh` / `bypass`: asked for by the call. `unservable`: the cached
    * answer cannot be replayed in this call's form (e.g. a stream without its usage chunk, for a call that wants
-   * usage). `error`: the store failed; the call went upstream.
+   * usage). `error`: the store failed, or held something that is not a cached answer; the call went upstream.
    */
   reason: 'absent' | 'refresh' | 'bypass' | 'unservable' | 'error';
 }
@@ -287,8 +287,8 @@ export function cacheMiddleware(options: CacheOptions = {}): ModelMiddleware {
         failed = true;
       }
       if (stored !== undefined) {
-        const entry = JSON.parse(stored) as CacheEntry;
-        const result = serve(entry, request);
+        const entry = readEntry(stored);
+        const result = entry && serve(entry, request);
         if (result) {
           context.metadata[cacheMetadataKey] = 'hit';
           if (context.span.isRecording()) context.span.setAttribute(Attr.cacheHit, true);
@@ -307,7 +307,7 @@ export function cacheMiddleware(options: CacheOptions = {}): ModelMiddleware {
             } satisfies CacheHitEvent as never);
           return result(context.target, context.signal);
         }
-        missEvent('unservable');
+        missEvent(entry ? 'unservable' : 'error');
       } else missEvent(failed ? 'error' : 'absent');
     } else missEvent('refresh');
     if (context.span.isRecording()) context.span.setAttribute(Attr.cacheHit, false);
@@ -389,6 +389,19 @@ function recordStream(
       await write({ chunks }, summary);
     },
   };
+}
+
+/** Parses a stored entry; something else under the key (or a damaged value) is no entry. */
+function readEntry(stored: unknown): CacheEntry | undefined {
+  if (typeof stored !== 'string') return undefined;
+  try {
+    const entry = JSON.parse(stored) as CacheEntry;
+    return typeof entry?.target?.id === 'string' && (entry.data !== undefined || Array.isArray(entry.chunks))
+      ? entry
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Builds the result of a hit, or answers `undefined` when the entry cannot be served in the call's form. */

@@ -598,6 +598,26 @@ describe('a shared store', () => {
   });
 });
 
+test('a damaged entry in the store is a miss, and is written over', async () => {
+  const store = new MemoryStore();
+  const { gateway, openai } = setup({ store });
+  const events = captureEvents(gateway.events, ['cache-miss', 'cache-hit']);
+  await openai.chat.completions.create({ model: 'faq', messages: user('q') });
+  const { key } = events.events[0] as unknown as { key: string };
+  await store.set(`cache:${key}`, '{"not": "an entry"');
+  await openai.chat.completions.create({ model: 'faq', messages: user('q') });
+  await store.set(`cache:${key}`, { unexpected: true });
+  await openai.chat.completions.create({ model: 'faq', messages: user('q') });
+  await openai.chat.completions.create({ model: 'faq', messages: user('q') });
+  expect(events.events.map((event) => [event.type, (event as { reason?: string }).reason])).toEqual([
+    ['cache-miss', 'absent'],
+    ['cache-miss', 'error'],
+    ['cache-miss', 'error'],
+    ['cache-hit', undefined],
+  ]);
+  expect(server.requests).toHaveLength(3);
+});
+
 describe('options', () => {
   test('bad options throw a ConfigError naming the option', () => {
     expect(() => cacheMiddleware({ ttlMs: -1 })).toThrow(ConfigError);
