@@ -1,4 +1,11 @@
 export {
+  type BudgetEvent,
+  type BudgetOptions,
+  budgetMiddleware,
+  type LimitOptions,
+  type LimitScope,
+} from './budget/index.js';
+export {
   type ModelApi,
   type ModelContext,
   type ModelMiddleware,
@@ -14,6 +21,22 @@ export {
   type TargetInfo,
   type Usage,
 } from './context/index.js';
+export {
+  type Cost,
+  type CostOptions,
+  type CostRecordFailedEvent,
+  type CostReport,
+  type CostReportOptions,
+  costMiddleware,
+  costOf,
+  costReport,
+  defaultPrices,
+  type ModelPrice,
+  PriceBook,
+  type PriceOverrides,
+  type PriceTable,
+  type Window,
+} from './cost/index.js';
 export { type ModelsApi, models } from './layer/index.js';
 export type {
   CircuitBreakerOptions,

@@ -1,4 +1,5 @@
 import type { BaseContext, Middleware } from '@gatehouse/core';
+import type { Cost } from '../cost/index.js';
 
 /** The two client kinds the models layer wraps. OpenAI-compatible servers (vLLM, Ollama) are `openai`. */
 export type ProviderKind = 'openai' | 'anthropic';
@@ -22,12 +23,17 @@ export interface ModelRequest {
   options: Record<string, any> | undefined;
 }
 
-/** Token counts, normalised across providers. */
+/**
+ * Token counts, normalised across providers per the GenAI conventions: `inputTokens` includes the cache reads
+ * and writes (Anthropic reports them apart; they are added in), `outputTokens` includes reasoning.
+ */
 export interface Usage {
   inputTokens?: number | undefined;
   outputTokens?: number | undefined;
   cacheReadInputTokens?: number | undefined;
   cacheCreationInputTokens?: number | undefined;
+  /** The part of `outputTokens` spent on reasoning (OpenAI `reasoning_tokens`), for reporting. */
+  reasoningTokens?: number | undefined;
 }
 
 /** One concrete place a call can go: a provider client and a model. */
@@ -113,6 +119,8 @@ export interface ModelContext extends BaseContext {
   attempt: number;
   /** Set once known (for a stream, when it ends). */
   usage: Usage | undefined;
+  /** What the call cost, set by the cost middleware once usage is known (for a stream, when it ends). */
+  cost?: Cost | undefined;
   /** `performance.now()` when the call started. */
   readonly startTime: number;
 }

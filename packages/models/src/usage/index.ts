@@ -17,22 +17,38 @@ function num(value: unknown): number | undefined {
 
 function openaiUsage(usage: any): ResultSummary['usage'] {
   if (!usage || typeof usage !== 'object') return undefined;
+  // `prompt_tokens` / `input_tokens` already include the cached tokens; reasoning is part of the output.
   return {
     inputTokens: num(usage.prompt_tokens ?? usage.input_tokens),
     outputTokens: num(usage.completion_tokens ?? usage.output_tokens),
     cacheReadInputTokens: num(usage.prompt_tokens_details?.cached_tokens ?? usage.input_tokens_details?.cached_tokens),
     cacheCreationInputTokens: undefined,
+    reasoningTokens: num(
+      usage.completion_tokens_details?.reasoning_tokens ?? usage.output_tokens_details?.reasoning_tokens,
+    ),
   };
 }
 
+/**
+ * Anthropic counts `input_tokens` apart from cache reads and writes; the GenAI conventions (and OpenAI) count
+ * them in, so `inputTokens` here is the sum. Streams repeat counts cumulatively in `message_delta`, so a field
+ * an event leaves out keeps what an earlier event told.
+ */
 function anthropicUsage(usage: any, previous: ResultSummary['usage']): ResultSummary['usage'] {
   if (!usage || typeof usage !== 'object') return previous;
-  // Anthropic's message_delta repeats counts cumulatively; keep what an earlier event told when absent.
+  const previousRead = previous?.cacheReadInputTokens;
+  const previousWrite = previous?.cacheCreationInputTokens;
+  const previousUncached =
+    previous?.inputTokens === undefined ? undefined : previous.inputTokens - (previousRead ?? 0) - (previousWrite ?? 0);
+  const uncached = num(usage.input_tokens) ?? previousUncached;
+  const read = num(usage.cache_read_input_tokens) ?? previousRead;
+  const write = num(usage.cache_creation_input_tokens) ?? previousWrite;
   return {
-    inputTokens: num(usage.input_tokens) ?? previous?.inputTokens,
+    inputTokens: uncached === undefined ? undefined : uncached + (read ?? 0) + (write ?? 0),
     outputTokens: num(usage.output_tokens) ?? previous?.outputTokens,
-    cacheReadInputTokens: num(usage.cache_read_input_tokens) ?? previous?.cacheReadInputTokens,
-    cacheCreationInputTokens: num(usage.cache_creation_input_tokens) ?? previous?.cacheCreationInputTokens,
+    cacheReadInputTokens: read,
+    cacheCreationInputTokens: write,
+    reasoningTokens: undefined,
   };
 }
 

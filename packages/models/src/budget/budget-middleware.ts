@@ -1,0 +1,399 @@
+import {
+  BudgetExceededError,
+  type EventBase,
+  type EventName,
+  parseOptions,
+  RateLimitedError,
+  type Store,
+} from '@gatehouse/core';
+import { z } from 'zod';
+import type { ModelContext, ModelMiddleware, ModelResult, ResultSummary, TargetInfo } from '../context/index.js';
+import { PeriodClock, type Window } from '../cost/period.js';
+import { costOf, type PriceBook, type PriceOverrides, priceBookOf } from '../cost/price-book.js';
+import type { ModelPrice } from '../cost/prices.js';
+import { requestStreamUsage, watchStream } from '../usage/stream-usage.js';
+import { estimateInputTokens, requestedOutputTokens, reservationPrice } from './estimate.js';
+
+/** What a limit is kept per. `model` is the model the caller named (a route name or a provider's model). */
+export type LimitScope = 'team' | 'user' | 'agent' | 'route' | 'model' | 'global';
+
+/** One budget or rate limit: give exactly one of `dollars`, `tokens` or `requests`. */
+export interface LimitOptions {
+  /** Names the limit in errors, events and store keys. Default: `<per>[=<match>] <kind>/<window>`. */
+  id?: string;
+  /** Each team (user, agent, route, model) has its own counter; `global` one for all calls. */
+  per: LimitScope;
+  /** Only these teams (users, …) are limited; default all. Calls without the dimension are never limited by it. */
+  match?: string | string[];
+  /** A UTC calendar window (`minute`, `hour`, `day`, `month`) or `total` (never resets). */
+  window: Window;
+  dollars?: number;
+  /** Input plus output tokens. */
+  tokens?: number;
+  requests?: number;
+  /** A soft limit lets the call pass and emits `budget-warning`; a hard one (default) refuses it. */
+  soft?: boolean;
+}
+
+export interface BudgetOptions {
+  limits: LimitOptions[];
+  /** Your prices over the built-in table, or a `PriceBook` shared with `costMiddleware`. */
+  prices?: PriceBook | PriceOverrides;
+  /** Output tokens reserved for a call that sets no `max_tokens`/`max_completion_tokens`. Default 1024. */
+  defaultMaxOutputTokens?: number;
+  /** Characters per token, to estimate input tokens from the request's text. Default 4. */
+  charsPerToken?: number;
+  /** The clock of the windows; for tests. Default `Date.now`. */
+  now?: () => number;
+}
+
+/** A budget or rate limit was reached (`budget-exceeded`: refused) or passed (`budget-warning`: a soft limit). */
+export interface BudgetEvent extends EventBase {
+  /** The limit's id. */
+  limit: string;
+  per: LimitScope;
+  /** The team (user, …) counted; `*` for `global`. */
+  value: string;
+  kind: 'dollars' | 'tokens' | 'requests';
+  window: Window;
+  /** The limit's amount. */
+  max: number;
+  /** What this call asked for (an estimate for dollars and tokens). */
+  requested: number;
+  /** What was left before this call. */
+  remaining: number;
+  /** When the window resets, for a refused call. */
+  retryAfterMs: number | undefined;
+  model: string;
+  route: string | undefined;
+}
+
+declare module '@gatehouse/core' {
+  interface GatehouseEventMap {
+    'budget-warning': BudgetEvent;
+    'budget-exceeded': BudgetEvent;
+  }
+}
+
+// Core's `EventName` does not see layers' augmentations through its re-export yet (see telemetry/index.ts).
+const budgetWarning = 'budget-warning' as EventName;
+const budgetExceeded = 'budget-exceeded' as EventName;
+
+const positive = z.number().finite().positive();
+const limitSchema = z
+  .strictObject({
+    id: z.string().min(1).optional(),
+    per: z.enum(['team', 'user', 'agent', 'route', 'model', 'global']),
+    match: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+    window: z.enum(['minute', 'hour', 'day', 'month', 'total']),
+    dollars: positive.optional(),
+    tokens: positive.optional(),
+    requests: z.number().int().positive().optional(),
+    soft: z.boolean().optional(),
+  })
+  .superRefine((limit, context) => {
+    const kinds = (['dollars', 'tokens', 'requests'] as const).filter((kind) => limit[kind] !== undefined);
+    if (kinds.length !== 1)
+      context.addIssue({
+        code: 'custom',
+        message: `give exactly one of dollars, tokens or requests${kinds.length ? ` (got ${kinds.join(' and ')})` : ''}`,
+      });
+    if (limit.per === 'global' && limit.match !== undefined)
+      context.addIssue({ code: 'custom', path: ['match'], message: 'a global limit has nothing to match' });
+  });
+const optionsSchema = z
+  .strictObject({
+    limits: z.array(limitSchema).min(1, { message: 'give at least one limit' }),
+    prices: z.unknown().optional(),
+    defaultMaxOutputTokens: z.number().int().min(0).optional(),
+    charsPerToken: z.number().positive().optional(),
+    now: z.custom<() => number>((value) => typeof value === 'function', 'expected a function () => number').optional(),
+  })
+  .superRefine((options, context) => {
+    const seen = new Set<string>();
+    for (const [index, limit] of options.limits.entries()) {
+      const id = limitId(limit as LimitOptions);
+      if (seen.has(id))
+        context.addIssue({
+          code: 'custom',
+          path: ['limits', index, 'id'],
+          message: `two limits are named "${id}"; give each an id`,
+        });
+      seen.add(id);
+    }
+  });
+
+function limitId(limit: LimitOptions): string {
+  if (limit.id) return limit.id;
+  const kind = limit.dollars !== undefined ? 'dollars' : limit.tokens !== undefined ? 'tokens' : 'requests';
+  const match = limit.match === undefined ? '' : `=${[limit.match].flat().join(',')}`;
+  return `${limit.per}${match} ${kind}/${limit.window}`;
+}
+
+interface CompiledLimit {
+  readonly id: string;
+  readonly per: LimitScope;
+  readonly match: ReadonlySet<string> | undefined;
+  readonly kind: 'dollars' | 'tokens' | 'requests';
+  readonly max: number;
+  readonly window: Window;
+  readonly clock: PeriodClock | undefined;
+  readonly soft: boolean;
+  /** `budget:<id>:`, the fixed part of every key of this limit. */
+  readonly keyPrefix: string;
+}
+
+/** One limit's share of one call. */
+interface Reservation {
+  readonly limit: CompiledLimit;
+  readonly key: string;
+  readonly value: string;
+  amount: number;
+  /** Epoch milliseconds the window ends (Infinity for `total`). */
+  readonly endsAt: number;
+}
+
+function dimensionOf(limit: CompiledLimit, context: ModelContext): string | undefined {
+  switch (limit.per) {
+    case 'team':
+      return context.principal.team;
+    case 'user':
+      return context.principal.user;
+    case 'agent':
+      return context.principal.agent;
+    case 'route':
+      return context.route?.name;
+    case 'model':
+      return context.model;
+    case 'global':
+      return '*';
+  }
+}
+
+const units = {
+  dollars: (value: number) => `$${round(value)}`,
+  tokens: (value: number) => `${Math.ceil(value)} tokens`,
+  requests: (value: number) => `${value} requests`,
+};
+
+function round(value: number): string {
+  return value >= 0.01 ? value.toFixed(2) : value.toPrecision(2);
+}
+
+/**
+ * Budgets and rate limits per team, user, agent, route or model (or for all calls): dollars, tokens or requests
+ * per UTC minute, hour, day or month, or in total, held in the gateway's store (so across instances with a
+ * `RedisStore`).
+ *
+ * Before a call each limit that applies reserves its share with `store.consume`: one request; the tokens and
+ * dollars an estimate gives (input tokens from the request's text, output from `max_tokens` /
+ * `max_completion_tokens` or `defaultMaxOutputTokens`, priced at the target's price; for a route, whose target
+ * is not chosen yet, at the dearest of its targets). A hard limit that would be passed refuses the call with a
+ * `RateLimitedError` (requests) or `BudgetExceededError` (tokens, dollars) carrying `retryAfterMs`, releases what
+ * the other limits reserved and emits `budget-exceeded`; a soft one counts the call, emits `budget-warning` and
+ * lets it pass. After the call the reservation is settled with the actual usage (refunded or topped up); a
+ * failed call gets its tokens and dollars back (its request still counts); a stream settles when it ends, and
+ * one cut short keeps at least its reservation, since the provider's usage of it is unknown.
+ *
+ * So the limit is never passed by more than the calls in flight reserved too little (their actual use above
+ * the estimate).
+ *
+ * @example
+ * budgetMiddleware({
+ *   limits: [
+ *     { per: 'team', window: 'day', dollars: 50 },
+ *     { per: 'user', window: 'minute', requests: 20 },
+ *     { per: 'team', match: 'research', window: 'month', tokens: 5_000_000, soft: true },
+ *   ],
+ * })
+ */
+export function budgetMiddleware(options: BudgetOptions): ModelMiddleware {
+  const parsed = parseOptions(optionsSchema, options, 'budgetMiddleware') as BudgetOptions;
+  const book = priceBookOf(parsed.prices as PriceBook | PriceOverrides | undefined);
+  const defaultOutput = parsed.defaultMaxOutputTokens ?? 1024;
+  const charsPerToken = parsed.charsPerToken ?? 4;
+  const now = parsed.now ?? Date.now;
+  const routePrices = new WeakMap<object, ModelPrice>();
+  const limits: CompiledLimit[] = parsed.limits.map((limit) => {
+    const kind = limit.dollars !== undefined ? 'dollars' : limit.tokens !== undefined ? 'tokens' : 'requests';
+    const id = limitId(limit);
+    return {
+      id,
+      per: limit.per,
+      match: limit.match === undefined ? undefined : new Set([limit.match].flat()),
+      kind,
+      max: limit[kind]!,
+      window: limit.window,
+      clock: limit.window === 'total' ? undefined : new PeriodClock(limit.window),
+      soft: limit.soft === true,
+      keyPrefix: `budget:${id}:`,
+    };
+  });
+  const measured = limits.some((limit) => limit.kind !== 'requests');
+  const priced = limits.some((limit) => limit.kind === 'dollars');
+
+  const event = (
+    context: ModelContext,
+    type: EventName,
+    reservation: Reservation,
+    remaining: number,
+    retryAfterMs: number | undefined,
+  ) => {
+    if (!context.events.has(type)) return;
+    context.events.emit(type, {
+      time: Date.now(),
+      principal: context.principal,
+      sessionId: context.sessionId,
+      limit: reservation.limit.id,
+      per: reservation.limit.per,
+      value: reservation.value,
+      kind: reservation.limit.kind,
+      window: reservation.limit.window,
+      max: reservation.limit.max,
+      requested: reservation.amount,
+      remaining,
+      retryAfterMs,
+      model: context.model,
+      route: context.route?.name,
+    } satisfies BudgetEvent as never);
+  };
+
+  /** Adds `amount` to a reservation's counter whatever the limit (a top-up or a refund), in its own window. */
+  const adjust = (store: Store, reservation: Reservation, amount: number, time: number) => {
+    if (amount === 0 || time >= reservation.endsAt) return;
+    const windowMs = reservation.endsAt === Infinity ? 0 : reservation.endsAt - time;
+    // Settling must not fail the call it follows; a lost refund only makes the limit stricter for a while.
+    store.consume(reservation.key, amount, Infinity, windowMs).catch(() => {});
+  };
+
+  const settle = (
+    context: ModelContext,
+    reservations: Reservation[],
+    target: TargetInfo,
+    summary: ResultSummary,
+    completed: boolean,
+  ) => {
+    const usage = summary.usage;
+    const time = now();
+    let tokens: number | undefined;
+    let dollars: number | undefined;
+    if (usage) {
+      tokens = (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0);
+      if (priced) {
+        const price = book.price(target);
+        dollars = context.cost?.usd ?? (price ? costOf(usage, price).usd : undefined);
+      }
+    }
+    for (const reservation of reservations) {
+      const kind = reservation.limit.kind;
+      if (kind === 'requests') continue;
+      const actual = kind === 'tokens' ? tokens : dollars;
+      // Unknown use, or a stream cut short: keep the reservation, topped up if more was already reported.
+      if (actual === undefined) continue;
+      const charge = completed ? actual : Math.max(actual, reservation.amount);
+      adjust(context.store, reservation, charge - reservation.amount, time);
+    }
+  };
+
+  return async (context, next) => {
+    const time = now();
+    let reservations: Reservation[] | undefined;
+    let estimate: { tokens: number; dollars: number } | undefined;
+    for (const limit of limits) {
+      const value = dimensionOf(limit, context);
+      if (value === undefined || (limit.match !== undefined && !limit.match.has(value))) continue;
+      let amount = 1;
+      if (limit.kind !== 'requests') {
+        estimate ??= estimateCall(context);
+        amount = limit.kind === 'tokens' ? estimate.tokens : estimate.dollars;
+      }
+      const period = limit.clock?.at(time);
+      (reservations ??= []).push({
+        limit,
+        key: period ? `${limit.keyPrefix}${value}:${period.label}` : `${limit.keyPrefix}${value}`,
+        value,
+        amount,
+        endsAt: period ? period.endsAt : Infinity,
+      });
+    }
+    if (reservations === undefined) return next();
+    await reserve(context, reservations, time);
+    const hideUsage = measured && requestStreamUsage(context.request);
+    let result: ModelResult;
+    try {
+      result = await next();
+    } catch (error) {
+      const failedAt = now();
+      for (const reservation of reservations)
+        if (reservation.limit.kind !== 'requests') adjust(context.store, reservation, -reservation.amount, failedAt);
+      throw error;
+    }
+    if (!measured) return result;
+    const held = reservations;
+    if (result.type === 'response') {
+      settle(context, held, result.target, result.summary, true);
+      return result;
+    }
+    const stream = result;
+    return watchStream(stream, hideUsage, (completed) =>
+      settle(context, held, stream.target, stream.summary, completed),
+    );
+  };
+
+  function estimateCall(context: ModelContext): { tokens: number; dollars: number } {
+    const input = estimateInputTokens(context.request.body, charsPerToken);
+    const output = requestedOutputTokens(context, defaultOutput);
+    if (!priced) return { tokens: input + output, dollars: 0 };
+    const price = reservationPrice(context, book, routePrices);
+    return { tokens: input + output, dollars: (input * price.input + output * price.output) / 1e6 };
+  }
+
+  async function reserve(context: ModelContext, reservations: Reservation[], time: number): Promise<void> {
+    const store = context.store;
+    const results = await Promise.all(
+      reservations.map((reservation) => {
+        const windowMs = reservation.endsAt === Infinity ? 0 : reservation.endsAt - time;
+        return store.consume(reservation.key, reservation.amount, reservation.limit.max, windowMs);
+      }),
+    );
+    let refused: { reservation: Reservation; remaining: number } | undefined;
+    const forced: Promise<unknown>[] = [];
+    for (const [index, reservation] of reservations.entries()) {
+      const result = results[index]!;
+      if (result.allowed) continue;
+      if (reservation.limit.soft) {
+        // Counted anyway: a soft limit tells, it does not stop.
+        const windowMs = reservation.endsAt === Infinity ? 0 : reservation.endsAt - time;
+        forced.push(store.consume(reservation.key, reservation.amount, Infinity, windowMs));
+        event(context, budgetWarning, reservation, result.remaining, undefined);
+      } else {
+        refused ??= { reservation, remaining: result.remaining };
+      }
+    }
+    if (forced.length > 0) await Promise.all(forced);
+    if (!refused) return;
+    // Nothing of a refused call stays counted: what the other limits granted goes back.
+    for (const [index, reservation] of reservations.entries())
+      if (results[index]!.allowed || reservation.limit.soft) adjust(store, reservation, -reservation.amount, time);
+    const { reservation, remaining } = refused;
+    const retryAfterMs = reservation.endsAt === Infinity ? undefined : Math.max(0, reservation.endsAt - time);
+    event(context, budgetExceeded, reservation, remaining, retryAfterMs);
+    throw refusal(reservation, remaining, retryAfterMs);
+  }
+}
+
+function refusal(reservation: Reservation, remaining: number, retryAfterMs: number | undefined): Error {
+  const { limit, value, amount } = reservation;
+  const show = units[limit.kind];
+  const who = limit.per === 'global' ? 'all calls' : `${limit.per} "${value}"`;
+  const window = limit.window === 'total' ? 'in total' : `per ${limit.window}`;
+  const left =
+    amount > limit.max
+      ? `this call alone needs ${show(amount)}, more than the whole limit; lower max_tokens or raise the limit`
+      : `${show(remaining)} left, this call needs ${show(amount)}${retryAfterMs === undefined ? '' : `; the window resets in ${Math.ceil(retryAfterMs / 1000)} s`}`;
+  const message = `limit "${limit.id}" reached for ${who}: ${show(limit.max)} ${window}, ${left}`;
+  const name = `${limit.per}:${value} ${limit.kind}/${limit.window}`;
+  return limit.kind === 'requests'
+    ? new RateLimitedError({ message, limit: name, retryAfterMs })
+    : new BudgetExceededError({ message, limit: name, retryAfterMs });
+}
