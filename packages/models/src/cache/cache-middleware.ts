@@ -20,10 +20,11 @@ export type CacheMode = 'read' | 'refresh' | 'bypass';
 /** Options of `cacheMiddleware()`. */
 export interface CacheOptions {
   /**
-   * Which calls are cached: the names of routes (`['faq']`), or a function of the call's context. Default:
-   * every call that reaches the middleware.
+   * Which calls are cached: the names of routes (`['faq']`), routes with their own TTL
+   * (`{ faq: { ttlMs: 86_400_000 }, search: {} }`), or a function of the call's context. Default: every call
+   * that reaches the middleware.
    */
-  routes?: readonly string[] | ((context: ModelContext) => boolean);
+  routes?: readonly string[] | Readonly<Record<string, RouteCacheOptions>> | ((context: ModelContext) => boolean);
   /** How long an answer is served, in milliseconds. Default one hour. */
   ttlMs?: number;
   /**
@@ -48,6 +49,12 @@ export interface CacheOptions {
   prefix?: string;
   /** The clock of the in-process LRU (epoch milliseconds), for tests. Default `Date.now`. */
   now?: () => number;
+}
+
+/** The cache settings of one route in `routes`. */
+export interface RouteCacheOptions {
+  /** Overrides `ttlMs` for this route. */
+  ttlMs?: number;
 }
 
 /** A cached answer served: the upstream was not called. */
@@ -120,6 +127,7 @@ const optionsSchema = z.strictObject({
   routes: z
     .union([
       z.array(z.string().min(1)),
+      z.record(z.string().min(1), z.strictObject({ ttlMs: z.number().int().positive().optional() })),
       z.custom<(context: ModelContext) => boolean>((value) => typeof value === 'function', 'expected a function'),
     ])
     .optional(),
@@ -236,23 +244,27 @@ export function cacheMiddleware(options: CacheOptions = {}): ModelMiddleware {
         maxBytes: parsed.maxBytes ?? 64 * 1_048_576,
         now,
       });
-  const routes = parsed.routes;
-  const covers: (context: ModelContext) => boolean =
-    routes === undefined
-      ? () => true
-      : typeof routes === 'function'
-        ? routes
-        : (
-            (names: ReadonlySet<string>) => (context: ModelContext) =>
-              names.has(context.route?.name as string)
-          )(new Set(routes));
   const partition = parsed.partition;
+  // Compiled once: the TTL for a call, or undefined when the cache does not cover it.
+  const routes = parsed.routes;
+  let ttlFor: (context: ModelContext) => number | undefined;
+  if (routes === undefined) ttlFor = () => ttlMs;
+  else if (typeof routes === 'function') ttlFor = (context) => (routes(context) ? ttlMs : undefined);
+  else {
+    const byRoute = new Map<string, number>();
+    if (Array.isArray(routes)) for (const name of routes) byRoute.set(name, ttlMs);
+    else
+      for (const [name, settings] of Object.entries(routes as Record<string, RouteCacheOptions>))
+        byRoute.set(name, settings.ttlMs ?? ttlMs);
+    ttlFor = (context) => (context.route ? byRoute.get(context.route.name) : undefined);
+  }
 
   return async (context, next) => {
     // Taken out whether or not this call is cached: it must never reach the provider.
     const header = takeHeader(context.request);
     // An aborted call is left to fail upstream's way (the SDK's abort error), not answered.
-    if (!covers(context) || context.signal?.aborted) return next();
+    const entryTtlMs = ttlFor(context);
+    if (entryTtlMs === undefined || context.signal?.aborted) return next();
     const { request, events } = context;
     const mode = requestedMode(context, header);
     context.metadata[cacheMetadataKey] = mode === 'read' ? 'miss' : mode;
@@ -326,7 +338,7 @@ export function cacheMiddleware(options: CacheOptions = {}): ModelMiddleware {
       const text = JSON.stringify(entry);
       if (text.length > maxEntryBytes || Buffer.byteLength(text) > maxEntryBytes) return;
       try {
-        await backend.set(key, text, ttlMs);
+        await backend.set(key, text, entryTtlMs);
       } catch {
         // Not cached this time; the caller has its answer all the same.
       }

@@ -445,6 +445,19 @@ describe('per route and per call', () => {
     expect(seen.map((call) => call.flag)).toEqual(['miss', undefined, undefined, 'hit', undefined, undefined]);
   });
 
+  test('routes with their own TTL', async () => {
+    let now = 1_000_000;
+    const { openai, seen } = setup({ ttlMs: 1000, routes: { faq: { ttlMs: 60_000 }, other: {} }, now: () => now });
+    for (const model of ['faq', 'other', 'gpt-4o'])
+      await openai.chat.completions.create({ model, messages: user('q') });
+    now += 1000;
+    for (const model of ['faq', 'other', 'gpt-4o'])
+      await openai.chat.completions.create({ model, messages: user('q') });
+    // faq still cached (60 s), other expired (the default 1 s), gpt-4o never cached.
+    expect(seen.map((call) => call.flag)).toEqual(['miss', 'miss', undefined, 'hit', 'miss', undefined]);
+    expect(server.requests).toHaveLength(5);
+  });
+
   test('a predicate decides per call', async () => {
     const { gateway, openai } = setup({ routes: (context) => context.metadata.feature === 'help' });
     const ask = (feature: string) =>
@@ -624,6 +637,7 @@ describe('options', () => {
     expect(() => cacheMiddleware({ ttlMs: -1 })).toThrow(/cache\.ttlMs/);
     expect(() => cacheMiddleware({ store: {} as Store })).toThrow(/cache\.store/);
     expect(() => cacheMiddleware({ routes: 'faq' as never })).toThrow(/cache\.routes/);
+    expect(() => cacheMiddleware({ routes: { faq: { ttlMs: 0 } } })).toThrow(/cache\.routes/);
     expect(() => cacheMiddleware({ colour: 'red' } as never)).toThrow(/colour/);
   });
 });

@@ -6,5 +6,6 @@ export {
   cacheHeader,
   cacheMetadataKey,
   cacheMiddleware,
+  type RouteCacheOptions,
 } from './cache-middleware.js';
 export { defaultIgnoredFields } from './key.js';
