@@ -44,7 +44,7 @@ describe('core README example', () => {
       prompt: string;
     }
 
-    // Refuse callers without a team: the scope set by gateway.run() is on every context.
+    // Refuse callers without a team (the principal is the one gateway.run() set).
     const requireTeam: Middleware<Ask, string> = async (ctx, next) => {
       if (!ctx.principal.team) throw new PolicyDeniedError({ message: 'Access denied: no team in scope' });
       return next();
