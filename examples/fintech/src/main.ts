@@ -7,25 +7,17 @@
  * calls the real providers. Run: `npm run demo`.
  */
 import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { agents, fileSessions, type RunResult } from '@gatehouse/agents';
-import { createGateway, GatehouseError } from '@gatehouse/core';
-import {
-  budgetMiddleware,
-  costMiddleware,
-  costReport,
-  type ModelCallEvent,
-  models,
-  PriceBook,
-} from '@gatehouse/models';
-import { type ToolCallEvent, tools } from '@gatehouse/tools';
+import type { RunResult } from '@gatehouse/agents';
+import { GatehouseError } from '@gatehouse/core';
+import { costReport, defaultPrices, type ModelCallEvent } from '@gatehouse/models';
+import type { ToolCallEvent } from '@gatehouse/tools';
 import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { cardRedactionGuardrail } from './card-guardrail.js';
+import { fintechGateway } from './gateway.js';
 import { createProviders, modelNames } from './providers.js';
 import { auditLines, costLines, type SpanRecord, spanRecords, traceTree } from './report.js';
 import { type Backoffice, backofficeServers } from './servers.js';
@@ -75,11 +67,6 @@ const disputeForm = `CHARGEBACK FORM — case D-88
 Cardholder: M. Lindqvist   Merchant: Nordic Electronics AB   Amount: EUR 1,249.00   Date: 2026-11-23
 Reason: ordered a laptop, never delivered; merchant does not answer. Cardholder called on 2026-11-24.`;
 
-function filesystemServerBin(): string {
-  // The package's `mcp-server-filesystem` bin, run with this Node so the demo does not depend on PATH.
-  return createRequire(import.meta.url).resolve('@modelcontextprotocol/server-filesystem/dist/index.js');
-}
-
 /** Runs the whole demo and answers what happened. */
 export async function main(options: DemoOptions = {}): Promise<DemoResult> {
   const log = options.log ?? ((line: string) => console.log(line));
@@ -92,100 +79,43 @@ export async function main(options: DemoOptions = {}): Promise<DemoResult> {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   trace.setGlobalTracerProvider(tracerProvider);
 
-  const workDir = await realpath(await mkdtemp(join(tmpdir(), 'gatehouse-fintech-')));
-  const contractPath = join(workDir, 'contracts', 'acquirer-agreement.md');
-  await mkdir(join(workDir, 'contracts'));
-  await writeFile(contractPath, contractText);
-  const sessionsDir = join(workDir, 'sessions');
-
-  const providers = await createProviders(live);
-  const backoffice = backofficeServers();
-  // One price book for the cost totals and the budgets; the self-hosted model is priced at its GPU hour share.
-  const prices = new PriceBook({ providers: { selfhosted: { '': { input: 0.3, output: 0.3 } } } });
-
-  const gateway = createGateway({
-    models: models({
-      providers: {
-        openai: providers.openai,
-        anthropic: providers.anthropic,
-        ...(providers.selfHosted ? { selfhosted: providers.selfHosted } : {}),
-      },
-      routes: {
-        documents: {
-          targets: [
-            { provider: 'openai', model: modelNames.documents },
-            { provider: 'anthropic', model: modelNames.documentsFallback, parameters: { max_tokens: 1024 } },
-          ],
-        },
-        contracts: { targets: [{ provider: 'anthropic', model: modelNames.contracts }] },
-        internal: {
-          targets: providers.selfHosted
-            ? [{ provider: 'selfhosted', model: modelNames.selfHosted }]
-            : [{ provider: 'openai', model: modelNames.triage }],
-        },
-        triage: { targets: [{ provider: 'openai', model: modelNames.triage }] },
-        risk: { targets: [{ provider: 'anthropic', model: modelNames.risk, parameters: { max_tokens: 2048 } }] },
-      },
-      // Short backoff: the demo's outage is scripted, and a person is watching.
-      retry: { retries: 1, minTimeout: 50, maxTimeout: 200 },
-      // Budgets see a call first (refused before any spend), then costs are recorded, then the answer is guarded.
-      middleware: [
-        budgetMiddleware({ prices, limits: [{ per: 'team', window: 'day', dollars: 25 }] }),
-        costMiddleware({ prices }),
-        cardRedactionGuardrail(),
-      ],
-    }),
-    tools: tools({
-      servers: {
-        ...backoffice.servers,
-        files: { command: process.execPath, args: [filesystemServerBin(), workDir], stderr: 'ignore' },
-      },
-      // Deny by default: each team and agent gets the tools its job needs, and nothing else.
-      access: [
-        { id: 'legal-reads-contracts', principal: { team: 'legal' }, servers: 'files', tools: 'read_text_file' },
-        { id: 'gatherer-reads-db', principal: { agent: 'gatherer' }, servers: 'db', tools: ['get_account', 'query_*'] },
-        {
-          id: 'analyst-reads',
-          principal: { agent: 'analyst' },
-          servers: ['github', 'db'],
-          tools: ['search_*', 'query_*'],
-        },
-        { id: 'notifier-tickets', principal: { agent: 'notifier' }, servers: 'jira', tools: 'create_ticket' },
-        {
-          id: 'notifier-alerts',
-          principal: { agent: 'notifier' },
-          servers: 'slack',
-          tools: 'post_message',
-          arguments: (args: Record<string, unknown>) =>
-            args.channel === '#fraud-ops' || 'the notifier posts to #fraud-ops only',
-        },
-      ],
-    }),
-    agents: agents({ client: providers.openai, sessions: { store: fileSessions(sessionsDir) } }),
-  });
-
-  // Audit sink and progress: the same facts as the spans, as events.
-  const modelCalls: ModelCallEvent[] = [];
-  const toolCalls: ToolCallEvent[] = [];
-  gateway.events.onAny((event) => {
-    if (event.type === 'model-call') modelCalls.push(event as ModelCallEvent);
-    else if (event.type === 'tool-call') toolCalls.push(event as ToolCallEvent);
-    else if (event.type === 'agent-step') {
-      const calls = event.toolCalls.map((name) => name.replace(/^transfer_to_(.*)$/, 'hand over to $1'));
-      log(`     ${event.agent.padEnd(9)} step ${event.step}: ${calls.join(', ') || 'final answer'}`);
-    }
-  });
-
-  const openai = gateway.wrap(providers.openai);
-  const anthropic = gateway.wrap(providers.anthropic);
-  const text = (value: unknown) =>
-    Array.isArray(value)
-      ? value.map((part: { text?: string }) => part.text ?? '').join('')
-      : typeof value === 'string'
-        ? value
-        : '';
-
+  // Undone in reverse order at the end, however far the set-up got.
+  const cleanup: (() => Promise<unknown>)[] = [];
   try {
+    const workDir = await realpath(await mkdtemp(join(tmpdir(), 'gatehouse-fintech-')));
+    cleanup.push(() => rm(workDir, { recursive: true, force: true }));
+    const contractPath = join(workDir, 'contracts', 'acquirer-agreement.md');
+    await mkdir(join(workDir, 'contracts'));
+    await writeFile(contractPath, contractText);
+    const sessionsDir = join(workDir, 'sessions');
+
+    const providers = await createProviders(live);
+    cleanup.push(() => providers.close());
+    const backoffice = backofficeServers();
+    const gateway = fintechGateway({ providers, servers: backoffice.servers, workDir, sessionsDir });
+    cleanup.push(() => gateway.close());
+
+    // Audit sink and progress: the same facts as the spans, as events.
+    const modelCalls: ModelCallEvent[] = [];
+    const toolCalls: ToolCallEvent[] = [];
+    gateway.events.onAny((event) => {
+      if (event.type === 'model-call') modelCalls.push(event as ModelCallEvent);
+      else if (event.type === 'tool-call') toolCalls.push(event as ToolCallEvent);
+      else if (event.type === 'agent-step') {
+        const calls = event.toolCalls.map((name) => name.replace(/^transfer_to_(.*)$/, 'hand over to $1'));
+        log(`     ${event.agent.padEnd(9)} step ${event.step}: ${calls.join(', ') || 'final answer'}`);
+      }
+    });
+
+    const openai = gateway.wrap(providers.openai);
+    const anthropic = gateway.wrap(providers.anthropic);
+    const text = (value: unknown) =>
+      Array.isArray(value)
+        ? value.map((part: { text?: string }) => part.text ?? '').join('')
+        : typeof value === 'string'
+          ? value
+          : '';
+
     log(
       `Gatehouse fintech demo — ${providers.mode === 'offline' ? 'offline: scripted stand-ins for OpenAI, Anthropic and the self-hosted model' : 'live: real OpenAI and Anthropic APIs'}\n`,
     );
@@ -292,7 +222,7 @@ export async function main(options: DemoOptions = {}): Promise<DemoResult> {
       const team = call.principal.team ?? '(none)';
       callsPerTeam[team] = (callsPerTeam[team] ?? 0) + 1;
     }
-    log(`\ncosts per team (prices as of ${prices.table.asOf})`);
+    log(`\ncosts per team (prices as of ${defaultPrices.asOf})`);
     for (const line of costLines(report.byTeam, callsPerTeam)) log(line);
 
     log('\naudit of tool calls');
@@ -311,12 +241,10 @@ export async function main(options: DemoOptions = {}): Promise<DemoResult> {
       trace: { file: traceFile, spans },
     };
   } finally {
-    await gateway.close();
-    await providers.close();
+    for (const step of cleanup.reverse()) await step();
     await tracerProvider.shutdown();
     trace.disable();
     context.disable();
-    await rm(workDir, { recursive: true, force: true });
   }
 }
 
