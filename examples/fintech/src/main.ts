@@ -119,6 +119,8 @@ export async function main(options: DemoOptions = {}): Promise<DemoResult> {
     log(
       `Gatehouse fintech demo — ${providers.mode === 'offline' ? 'offline: scripted stand-ins for OpenAI, Anthropic and the self-hosted model' : 'live: real OpenAI and Anthropic APIs'}\n`,
     );
+    if (providers.mode === 'offline' && (process.env.OPENAI_API_KEY || process.env.ANTHROPIC_API_KEY))
+      log('(one API key is set; set both OPENAI_API_KEY and ANTHROPIC_API_KEY to call the real providers)\n');
     log('models');
 
     // 1. Document parsing on the OpenAI route; offline, gpt-4o is down and the Anthropic fallback answers.
