@@ -1,7 +1,9 @@
 import {
   BudgetExceededError,
+  type ConsumeResult,
   type EventBase,
   type EventName,
+  MemoryStore,
   parseOptions,
   RateLimitedError,
   type Store,
@@ -122,6 +124,19 @@ const optionsSchema = z
       seen.add(id);
     }
   });
+
+/** `consume`, synchronous on the memory store: no promise on the hot path of a single process. */
+function consumeNow(
+  store: Store,
+  key: string,
+  amount: number,
+  limit: number,
+  windowMs: number,
+): ConsumeResult | Promise<ConsumeResult> {
+  return store instanceof MemoryStore
+    ? store.consumeSync(key, amount, limit, windowMs)
+    : store.consume(key, amount, limit, windowMs);
+}
 
 function limitId(limit: LimitOptions): string {
   if (limit.id) return limit.id;
@@ -262,8 +277,9 @@ export function budgetMiddleware(options: BudgetOptions): ModelMiddleware {
   const adjust = (store: Store, reservation: Reservation, amount: number, time: number) => {
     if (amount === 0 || time >= reservation.endsAt) return;
     const windowMs = reservation.endsAt === Infinity ? 0 : reservation.endsAt - time;
+    const done = consumeNow(store, reservation.key, amount, Infinity, windowMs);
     // Settling must not fail the call it follows; a lost refund only makes the limit stricter for a while.
-    store.consume(reservation.key, amount, Infinity, windowMs).catch(() => {});
+    if (done instanceof Promise) done.catch(() => {});
   };
 
   const settle = (
@@ -317,7 +333,8 @@ export function budgetMiddleware(options: BudgetOptions): ModelMiddleware {
       });
     }
     if (reservations === undefined) return next();
-    await reserve(context, reservations, time);
+    const reserving = reserve(context, reservations, time);
+    if (reserving) await reserving;
     const hideUsage = measured && requestStreamUsage(context.request);
     let result: ModelResult;
     try {
@@ -348,31 +365,46 @@ export function budgetMiddleware(options: BudgetOptions): ModelMiddleware {
     return { tokens: input + output, dollars: (input * price.input + output * price.output) / 1e6 };
   }
 
-  async function reserve(context: ModelContext, reservations: Reservation[], time: number): Promise<void> {
+  /** Reserves every share; throws when a hard limit refuses. A promise only when the store answers with one. */
+  function reserve(context: ModelContext, reservations: Reservation[], time: number): Promise<void> | undefined {
     const store = context.store;
-    const results = await Promise.all(
-      reservations.map((reservation) => {
-        const windowMs = reservation.endsAt === Infinity ? 0 : reservation.endsAt - time;
-        return store.consume(reservation.key, reservation.amount, reservation.limit.max, windowMs);
-      }),
-    );
+    let pending = false;
+    const answers = reservations.map((reservation) => {
+      const windowMs = reservation.endsAt === Infinity ? 0 : reservation.endsAt - time;
+      const answer = consumeNow(store, reservation.key, reservation.amount, reservation.limit.max, windowMs);
+      if (answer instanceof Promise) pending = true;
+      return answer;
+    });
+    if (pending) return Promise.all(answers).then((results) => decide(context, reservations, results, time));
+    return decide(context, reservations, answers as ConsumeResult[], time);
+  }
+
+  function decide(
+    context: ModelContext,
+    reservations: Reservation[],
+    results: ConsumeResult[],
+    time: number,
+  ): Promise<void> | undefined {
+    const store = context.store;
     let refused: { reservation: Reservation; remaining: number } | undefined;
-    const forced: Promise<unknown>[] = [];
+    let forced: Promise<unknown>[] | undefined;
     for (const [index, reservation] of reservations.entries()) {
       const result = results[index]!;
       if (result.allowed) continue;
       if (reservation.limit.soft) {
         // Counted anyway: a soft limit tells, it does not stop.
         const windowMs = reservation.endsAt === Infinity ? 0 : reservation.endsAt - time;
-        forced.push(store.consume(reservation.key, reservation.amount, Infinity, windowMs));
+        const done = consumeNow(store, reservation.key, reservation.amount, Infinity, windowMs);
+        if (done instanceof Promise) (forced ??= []).push(done);
         event(context, budgetWarning, reservation, result.remaining, undefined);
       } else {
         refused ??= { reservation, remaining: result.remaining };
       }
     }
-    if (forced.length > 0) await Promise.all(forced);
-    if (!refused) return;
-    // Nothing of a refused call stays counted: what the other limits granted goes back.
+    if (!refused) return forced ? Promise.all(forced).then(() => undefined) : undefined;
+    if (forced) for (const done of forced) done.catch(() => {});
+    // Nothing of a refused call stays counted: what the other limits granted goes back (commands to one store
+    // run in order, so a soft limit's forced count is in before its refund).
     for (const [index, reservation] of reservations.entries())
       if (results[index]!.allowed || reservation.limit.soft) adjust(store, reservation, -reservation.amount, time);
     const { reservation, remaining } = refused;

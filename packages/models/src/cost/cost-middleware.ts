@@ -1,4 +1,4 @@
-import { Attr, type EventBase, type EventName, type Store } from '@gatehouse/core';
+import { Attr, type EventBase, type EventName, MemoryStore, type Store } from '@gatehouse/core';
 import type { ModelContext, ModelMiddleware, ResultSummary, TargetInfo } from '../context/index.js';
 import { requestStreamUsage, watchStream } from '../usage/stream-usage.js';
 import { PeriodClock } from './period.js';
@@ -67,6 +67,8 @@ export function costMiddleware(options: CostOptions = {}): ModelMiddleware {
   let monthKey = '';
 
   const write = (context: ModelContext, store: Store, key: string, amounts: Record<string, number>, ttl: number) => {
+    // Synchronous on the memory store: no promise on the hot path of a single process.
+    if (store instanceof MemoryStore) return store.incrementFieldsSync(key, amounts, { ttlMs: ttl });
     store.incrementFields(key, amounts, { ttlMs: ttl }).catch((error: unknown) => {
       if (context.events.has(costRecordFailed))
         context.events.emit(costRecordFailed, {

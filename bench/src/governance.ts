@@ -1,0 +1,107 @@
+import { createGateway } from '@gatehouse/core';
+import { budgetMiddleware, costMiddleware, models, PriceBook } from '@gatehouse/models';
+import OpenAI from 'openai';
+import type { Sample } from './measure.js';
+
+/** A chat completion the in-memory `fetch` answers with, so the benchmark measures the gateway, not a network. */
+const completion = JSON.stringify({
+  id: 'chatcmpl-bench',
+  object: 'chat.completion',
+  created: 1,
+  model: 'gpt-4o',
+  choices: [
+    { index: 0, message: { role: 'assistant', content: 'ok', refusal: null }, finish_reason: 'stop', logprobs: null },
+  ],
+  usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 },
+});
+const headers = { 'content-type': 'application/json', 'x-request-id': 'req_bench' };
+const memoryFetch = (async () => new Response(completion, { status: 200, headers })) as unknown as typeof fetch;
+
+function client(): OpenAI {
+  return new OpenAI({ apiKey: 'bench', baseURL: 'http://bench.invalid/v1', fetch: memoryFetch, maxRetries: 0 });
+}
+
+function gatewayWith(governed: boolean) {
+  const prices = new PriceBook();
+  return createGateway({
+    models: models({
+      providers: { openai: client() },
+      routes: {
+        ask: {
+          targets: [
+            { provider: 'openai', model: 'gpt-4o' },
+            { provider: 'openai', model: 'gpt-4o-mini' },
+          ],
+        },
+      },
+      middleware: governed
+        ? [
+            budgetMiddleware({
+              prices,
+              limits: [
+                { per: 'team', window: 'day', dollars: 1e9 },
+                { per: 'user', window: 'minute', requests: 1e12 },
+              ],
+            }),
+            costMiddleware({ prices }),
+          ]
+        : [],
+    }),
+  });
+}
+
+/**
+ * What governance adds to a chat completion: the full default chain (telemetry without an SDK, a fallback route,
+ * retry, budget on the memory store with a dollar and a request limit, cost with totals) against the raw client,
+ * and against the same route without cost and budget, all with the same in-memory `fetch`. Batches of each are
+ * interleaved and the differences taken round by round, so load drifting over the run does not count.
+ */
+export async function governanceBench(): Promise<Sample[]> {
+  const raw = client();
+  const plain = gatewayWith(false);
+  const governed = gatewayWith(true);
+  const plainClient = plain.wrap(client());
+  const governedClient = governed.wrap(client());
+  const messages = [{ role: 'user' as const, content: 'Summarise the contract in one line.' }];
+  const scope = { principal: { team: 'risk', user: 'ana' } };
+  const rawCall = () => raw.chat.completions.create({ model: 'gpt-4o', messages });
+  const plainCall = () => plain.run(scope, () => plainClient.chat.completions.create({ model: 'ask', messages }));
+  const governedCall = () =>
+    governed.run(scope, () => governedClient.chat.completions.create({ model: 'ask', messages }));
+
+  for (let i = 0; i < 5_000; i++) {
+    await rawCall();
+    await plainCall();
+    await governedCall();
+  }
+  const rounds = 400;
+  const batch = 50;
+  const rawTimes = new Float64Array(rounds);
+  const governedAdded = new Float64Array(rounds);
+  const governanceAdded = new Float64Array(rounds);
+  const time = async (fn: () => Promise<unknown>) => {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < batch; i++) await fn();
+    return Number(process.hrtime.bigint() - start) / batch;
+  };
+  for (let round = 0; round < rounds; round++) {
+    const base = await time(rawCall);
+    const route = await time(plainCall);
+    const full = await time(governedCall);
+    rawTimes[round] = base;
+    governedAdded[round] = full - base;
+    governanceAdded[round] = full - route;
+  }
+  return [
+    summary('raw client: chat.completions.create', rawTimes),
+    summary('added by the gateway: route + retry + telemetry + budget + cost', governedAdded),
+    summary('added by budget + cost alone (vs the same route without them)', governanceAdded),
+  ];
+
+  function summary(name: string, values: Float64Array): Sample {
+    values.sort();
+    const at = (q: number) => values[Math.min(values.length - 1, Math.floor(q * values.length))]!;
+    const mean = values.reduce((sum, value) => sum + value, 0) / values.length;
+    return { name, p50: at(0.5), p99: at(0.99), mean, samples: rounds * batch };
+  }
+}
