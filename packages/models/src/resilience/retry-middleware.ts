@@ -1,5 +1,6 @@
+import type { Next } from '@gatehouse/core';
 import pRetry from 'p-retry';
-import type { ModelMiddleware } from '../context/index.js';
+import type { ModelContext, ModelMiddleware, ModelResult } from '../context/index.js';
 import type { RetryOptions } from '../options/index.js';
 import { isRetryable, retryAfterMs } from './errors.js';
 
@@ -41,19 +42,49 @@ export function retryMiddleware(options: RetryOptions = {}): ModelMiddleware {
     return Math.random() * ceiling;
   };
   if (retries === 0) return (_context, next) => next();
-  return (context, next) =>
-    pRetry(() => next(), {
-      retries,
-      // The delay is ours (below), so that a provider's retry-after replaces the backoff instead of adding to it.
-      minTimeout: 0,
-      maxTimeout: 0,
-      randomize: false,
-      signal: context.signal,
-      shouldRetry: ({ error, attemptNumber }) => isRetryable(error) && waitFor(error, attemptNumber) !== undefined,
-      onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
-        if (retriesLeft === 0 || !isRetryable(error)) return;
-        const wait = waitFor(error, attemptNumber);
-        if (wait !== undefined && wait > 0) await sleep(wait, context.signal);
+  const retry = (context: ModelContext, next: Next<ModelContext, ModelResult>, first: { error: unknown } | undefined) =>
+    pRetry(
+      () => {
+        // The failure of the attempt already made is handed to p-retry as its first, so that its backoff,
+        // attempt numbers and abort checks run exactly as if it had made that attempt itself.
+        if (first) {
+          const { error } = first;
+          first = undefined;
+          throw error;
+        }
+        return next();
       },
-    });
+      {
+        retries,
+        // The delay is ours (below), so that a provider's retry-after replaces the backoff instead of adding to it.
+        minTimeout: 0,
+        maxTimeout: 0,
+        randomize: false,
+        signal: context.signal,
+        shouldRetry: ({ error, attemptNumber }) => isRetryable(error) && waitFor(error, attemptNumber) !== undefined,
+        onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
+          if (retriesLeft === 0 || !isRetryable(error)) return;
+          const wait = waitFor(error, attemptNumber);
+          if (wait !== undefined && wait > 0) await sleep(wait, context.signal);
+        },
+      },
+    );
+  // Most attempts succeed: the first runs here, and p-retry (its options, closures and loop) only after a failure.
+  return async (context, next) => {
+    const signal = context.signal;
+    if (signal?.aborted) return retry(context, next, undefined);
+    let error: unknown;
+    try {
+      const result = await next();
+      // Like p-retry: a caller who aborted while the attempt ran gets the abort, not a late answer.
+      if (!signal?.aborted) return result;
+      error = signal.reason;
+    } catch (failure) {
+      error = failure;
+    }
+    // Aborted meanwhile: p-retry would stop at its abort check, with the failure itself when it is not worth
+    // retrying and with the abort reason when it is.
+    if (signal?.aborted) throw isRetryable(error) ? signal.reason : error;
+    return retry(context, next, { error });
+  };
 }

@@ -180,8 +180,13 @@ export function setSummaryAttributes(span: Span, summary: ResultSummary | undefi
  * `gatehouse.attempt`, the target's provider and model. No span work at all when the call's span does not
  * record.
  */
-export async function attemptSpan(context: ModelContext, run: () => Promise<ModelResult>): Promise<ModelResult> {
+export function attemptSpan(context: ModelContext, run: () => Promise<ModelResult>): Promise<ModelResult> {
+  // Not async: a non-recording call gets the attempt's own promise back, without another promise around it.
   if (!context.span.isRecording()) return run();
+  return recordedAttempt(context, run);
+}
+
+async function recordedAttempt(context: ModelContext, run: () => Promise<ModelResult>): Promise<ModelResult> {
   const { telemetry } = context;
   const target = context.target!;
   const operation = operationOf[context.request.api];
