@@ -6,6 +6,17 @@ export {
   type LimitScope,
 } from './budget/index.js';
 export {
+  type CacheHitEvent,
+  type CacheMissEvent,
+  type CacheMode,
+  type CacheOptions,
+  cacheHeader,
+  cacheMetadataKey,
+  cacheMiddleware,
+  defaultIgnoredFields,
+  type RouteCacheOptions,
+} from './cache/index.js';
+export {
   type ModelApi,
   type ModelContext,
   type ModelMiddleware,
@@ -37,6 +48,28 @@ export {
   type PriceTable,
   type Window,
 } from './cost/index.js';
+export {
+  type CustomGuardrailOptions,
+  customGuardrail,
+  type DenyRule,
+  type DetectorGuardrailOptions,
+  type GuardrailAction,
+  type GuardrailMiddleware,
+  type GuardrailPhase,
+  type GuardrailTriggeredEvent,
+  type GuardrailVerdict,
+  type JudgeGuardrailOptions,
+  judgeCallMetadataKey,
+  judgeGuardrail,
+  parseVerdict,
+  piiGuardrail,
+  type RegexGuardrailOptions,
+  type Replacement,
+  regexGuardrail,
+  type SchemaGuardrailOptions,
+  schemaGuardrail,
+  secretGuardrail,
+} from './guardrails/index.js';
 export { type ModelsApi, models } from './layer/index.js';
 export type {
   CircuitBreakerOptions,

@@ -52,6 +52,9 @@ function setup(options: CacheOptions = {}, extra: { store?: Store } = {}) {
         'claude-faq': { targets: [{ provider: 'anthropic', model: 'claude-haiku-4-5' }] },
       },
       retry: { retries: 0 },
+      // The cache alone: the default cost middleware would ask OpenAI streams for usage, which some tests here
+      // need absent.
+      costs: false,
       middleware: [observer, cacheMiddleware(options)],
     }),
   });

@@ -41,6 +41,13 @@ export function costKey(period: 'day' | 'month', label: string): string {
 
 const dayMs = 86_400_000;
 
+const costMarker = Symbol.for('gatehouse.models.costMiddleware');
+
+/** Whether `middleware` was made by `costMiddleware()`: `models()` then adds no cost middleware of its own. */
+export function isCostMiddleware(middleware: unknown): boolean {
+  return typeof middleware === 'function' && (middleware as unknown as Record<symbol, unknown>)[costMarker] === true;
+}
+
 /**
  * Prices every call from its usage (streams included: an OpenAI chat stream is asked for its usage, which the
  * caller sees only if they asked for it too), sets `ctx.cost`, `gatehouse.cost.usd` on the call's span and
@@ -117,7 +124,7 @@ export function costMiddleware(options: CostOptions = {}): ModelMiddleware {
     write(context, context.store, monthKey, amounts, monthTtl);
   };
 
-  return async (context, next) => {
+  const middleware: ModelMiddleware = async (context, next) => {
     const hideUsage = requestStreamUsage(context.request);
     const result = await next();
     if (result.type === 'response') {
@@ -126,4 +133,5 @@ export function costMiddleware(options: CostOptions = {}): ModelMiddleware {
     }
     return watchStream(result, hideUsage, () => settle(context, result.target, result.summary));
   };
+  return Object.assign(middleware, { [costMarker]: true });
 }

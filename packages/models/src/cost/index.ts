@@ -1,4 +1,10 @@
-export { type CostOptions, type CostRecordFailedEvent, costKey, costMiddleware } from './cost-middleware.js';
+export {
+  type CostOptions,
+  type CostRecordFailedEvent,
+  costKey,
+  costMiddleware,
+  isCostMiddleware,
+} from './cost-middleware.js';
 export type { Window } from './period.js';
 export { type Cost, costOf, PriceBook, type PricedTarget, type PriceOverrides } from './price-book.js';
 export { defaultPrices, type ModelPrice, type PriceTable } from './prices.js';

@@ -7,6 +7,7 @@ import type {
   ProviderKind,
   TargetInfo,
 } from '../context/index.js';
+import { type CostReport, type CostReportOptions, costReport } from '../cost/index.js';
 import { type CompiledRoute, compileOptions, type ModelsOptions, providerKind } from '../options/index.js';
 import { circuitBreakerMiddleware, type TargetHealth } from '../resilience/circuit-breaker-middleware.js';
 import { retryMiddleware } from '../resilience/retry-middleware.js';
@@ -15,11 +16,17 @@ import { LatencyTracker, routeExecutor } from '../routing/index.js';
 import { attemptSpan, telemetryMiddleware } from '../telemetry/index.js';
 import { callPassthrough, callTarget } from '../upstream/index.js';
 import { createWrapper, unwrapClient } from '../wrap/index.js';
+import { governanceMiddleware } from './governance.js';
 
 /** What `gateway.models` offers. */
 export interface ModelsApi {
   /** The names of the configured routes. */
   readonly routes: readonly string[];
+  /**
+   * Cost totals for a day or a month (UTC), read from the gateway's store: overall and by team, user, agent,
+   * route, model and target.
+   */
+  costs(options: CostReportOptions): Promise<CostReport>;
   /**
    * Each route target the gateway has seen: circuit state (closed, open, half-open), consecutive failures and
    * the moving average of successful latency in milliseconds.
@@ -83,6 +90,7 @@ function passthroughTarget(client: object, kind: ProviderKind, model: string, na
 export function models(options: ModelsOptions = {}): Layer<'models', ModelsApi> {
   // Validated here, so a bad option fails where it is written, before any gateway exists.
   const compiled = compileOptions(options, unwrapClient);
+  const governance = governanceMiddleware(compiled.options);
   const providerNames = new Map<object, string>();
   for (const [name, provider] of compiled.providers) providerNames.set(provider.client, name);
 
@@ -117,8 +125,9 @@ export function models(options: ModelsOptions = {}): Layer<'models', ModelsApi> 
         context.attempt = 1;
         return attemptSpan(context, () => callPassthrough(context));
       };
-      // Built once: telemetry first (its span covers everything), then the user's middleware, then routing.
-      const chain = compose([telemetryMiddleware(), ...compiled.middleware], handler);
+      // Built once: telemetry first (its span covers everything), then guardrails → cache → budgets → cost, then
+      // the user's middleware, then routing.
+      const chain = compose([telemetryMiddleware(), ...governance, ...compiled.middleware], handler);
 
       const run = (
         client: object,
@@ -162,6 +171,7 @@ export function models(options: ModelsOptions = {}): Layer<'models', ModelsApi> 
       return {
         api: {
           routes: [...compiled.routes.keys()],
+          costs: (reportOptions) => costReport(runtime.store, reportOptions),
           health() {
             const view: Record<string, TargetHealth & { latencyMs: number | undefined }> = {};
             const states = breaker?.health() ?? {};

@@ -1,6 +1,9 @@
 import { parseOptions } from '@gatehouse/core';
 import { z } from 'zod';
+import type { BudgetOptions, LimitOptions } from '../budget/index.js';
+import type { CacheOptions } from '../cache/index.js';
 import type { ModelApi, ModelContext, ModelMiddleware, ProviderKind, RouteInfo, TargetInfo } from '../context/index.js';
+import type { CostOptions, PriceOverrides } from '../cost/index.js';
 
 /** Tells an OpenAI client from an Anthropic one by shape, so neither SDK has to be installed for the other. */
 export function providerKind(client: unknown): ProviderKind | undefined {
@@ -51,6 +54,8 @@ export interface RouteOptions {
   targets: TargetOptions[];
   /** For `conditional`: tried in order. */
   rules?: RuleOptions[];
+  /** Serve exact repeats of a call from the response cache (`true`, or with this route's own TTL). */
+  cache?: boolean | { ttlMs?: number };
 }
 
 export interface RetryOptions {
@@ -93,7 +98,24 @@ export interface ModelsOptions {
   timeout?: TimeoutOptions | false;
   /** Cooldown of a route's target that keeps failing; `false` turns it off. */
   circuitBreaker?: CircuitBreakerOptions | false;
-  /** Your middleware, run for every call after telemetry and before routing, in order. */
+  /**
+   * Guardrails (`piiGuardrail()`, `secretGuardrail()`, `regexGuardrail()`, `schemaGuardrail()`,
+   * `customGuardrail()`, `judgeGuardrail()`), run in order right after telemetry: input checks before anything
+   * else sees the request, output checks on the final answer (cached answers included).
+   */
+  guardrails?: ModelMiddleware[];
+  /**
+   * The response cache. Off unless given here or a route sets `cache`; with neither `cache.routes` nor per-route
+   * settings, every call is cached.
+   */
+  cache?: CacheOptions;
+  /** Budgets and rate limits, checked (and reserved) before a call and settled with its actual usage. */
+  budgets?: LimitOptions[] | Omit<BudgetOptions, 'prices'>;
+  /** Cost of every call from the price table, totals per team, user, agent, route and model. `false`: off. */
+  costs?: Omit<CostOptions, 'prices'> | false;
+  /** Your prices over the built-in table (a self-hosted model, a negotiated rate), shared by costs and budgets. */
+  prices?: PriceOverrides;
+  /** Your middleware, run for every call after the governance middleware and before routing, in order. */
   middleware?: ModelMiddleware[];
 }
 
@@ -134,6 +156,7 @@ const routeSchema = z
     strategy: z.enum(['fallback', 'weighted', 'least-latency', 'conditional']).optional(),
     targets: targetsSchema,
     rules: z.array(ruleSchema).optional(),
+    cache: z.union([z.boolean(), z.strictObject({ ttlMs: z.number().int().positive().optional() })]).optional(),
   })
   .superRefine((route, context) => {
     if (route.strategy === 'conditional' && !route.rules?.length)
@@ -141,6 +164,12 @@ const routeSchema = z
     if (route.strategy !== 'conditional' && route.rules)
       context.addIssue({ code: 'custom', path: ['rules'], message: 'rules apply only to strategy "conditional"' });
   });
+
+const middlewareList = z.array(
+  z.custom<ModelMiddleware>((value) => typeof value === 'function', {
+    message: 'expected a middleware function (ctx, next) => Promise<result>',
+  }),
+);
 
 const optionsSchema = z
   .strictObject({
@@ -176,13 +205,19 @@ const optionsSchema = z
         }),
       ])
       .optional(),
-    middleware: z
+    middleware: middlewareList.optional(),
+    guardrails: z
       .array(
         z.custom<ModelMiddleware>((value) => typeof value === 'function', {
-          message: 'expected a middleware function (ctx, next) => Promise<result>',
+          message: 'expected a guardrail, e.g. piiGuardrail({ action: "redact" })',
         }),
       )
       .optional(),
+    // The governance factories validate their own options (a ConfigError names the field there).
+    cache: z.record(z.string(), z.unknown()).optional(),
+    budgets: z.union([z.array(z.record(z.string(), z.unknown())), z.record(z.string(), z.unknown())]).optional(),
+    costs: z.union([z.literal(false), z.record(z.string(), z.unknown())]).optional(),
+    prices: z.record(z.string(), z.unknown()).optional(),
   })
   .superRefine((options, context) => {
     const providers = options.providers ?? {};
@@ -235,6 +270,8 @@ export interface CompiledOptions {
   readonly timeout: TimeoutOptions | false;
   readonly circuitBreaker: CircuitBreakerOptions | false;
   readonly middleware: readonly ModelMiddleware[];
+  /** The options as validated, for the governance middleware built from them. */
+  readonly options: ModelsOptions;
 }
 
 /** Validates `models()` options (a `ConfigError` names the path) and compiles routes once. */
@@ -278,6 +315,7 @@ export function compileOptions(options: ModelsOptions, unwrap: (client: object) 
     timeout: parsed.timeout ?? {},
     circuitBreaker: parsed.circuitBreaker ?? {},
     middleware: parsed.middleware ?? [],
+    options: parsed,
   };
 }
 
