@@ -5,9 +5,8 @@
 import { createRequire } from 'node:module';
 import { agents, fileSessions } from '@gatehouse/agents';
 import { createGateway } from '@gatehouse/core';
-import { budgetMiddleware, costMiddleware, models, PriceBook } from '@gatehouse/models';
+import { models, piiGuardrail } from '@gatehouse/models';
 import { tools } from '@gatehouse/tools';
-import { cardRedactionGuardrail } from './card-guardrail.js';
 import { modelNames, type Providers } from './providers.js';
 import type { backofficeServers } from './servers.js';
 
@@ -26,9 +25,6 @@ function filesystemServerBin(): string {
 }
 
 export function fintechGateway({ providers, servers, workDir, sessionsDir }: FintechGatewayOptions) {
-  // One price book for the cost totals and the budgets; the self-hosted model is priced at its GPU hour share.
-  const prices = new PriceBook({ providers: { selfhosted: { '': { input: 0.3, output: 0.3 } } } });
-
   return createGateway({
     models: models({
       providers: {
@@ -54,12 +50,12 @@ export function fintechGateway({ providers, servers, workDir, sessionsDir }: Fin
       },
       // Short backoff: the demo's outage is scripted, and a person is watching.
       retry: { retries: 1, minTimeout: 50, maxTimeout: 200 },
-      // Budgets see a call first (refused before any spend), then costs are recorded, then the answer is guarded.
-      middleware: [
-        budgetMiddleware({ prices, limits: [{ per: 'team', window: 'day', dollars: 25 }] }),
-        costMiddleware({ prices }),
-        cardRedactionGuardrail(),
-      ],
+      // Governance, in the order it runs: the guardrail sees the final answer, budgets refuse before any spend,
+      // costs are recorded per team, user and model.
+      guardrails: [piiGuardrail({ detectors: ['card'], action: 'redact', phase: 'output' })],
+      budgets: [{ per: 'team', window: 'day', dollars: 25 }],
+      // The self-hosted model at the app's own price (dollars per million tokens).
+      prices: { providers: { selfhosted: { '': { input: 0.3, output: 0.3 } } } },
     }),
     tools: tools({
       servers: {

@@ -68,11 +68,12 @@ describe('models({ guardrails, cache, budgets, costs, prices })', () => {
   });
 
   test('costs are on by default, counted once when the app also adds costMiddleware, and off with costs: false', async () => {
-    for (const [extra, expected] of [
+    const cases: [Parameters<typeof models>[0], number][] = [
       [{}, 1],
       [{ middleware: [costMiddleware()] }, 1],
-      [{ costs: false as const }, 0],
-    ] as const) {
+      [{ costs: false }, 0],
+    ];
+    for (const [extra, expected] of cases) {
       const { gw, client } = gateway({ ...extra, budgets: undefined, guardrails: [] });
       server.script([reply.text('ok', { usage: { inputTokens: 10, outputTokens: 10 } })]);
       await gw.run({ principal: { team: 'ops' } }, () =>
