@@ -131,7 +131,7 @@ function eventQueue(): {
  * const gateway = createGateway({
  *   models: models({ … }),
  *   tools: tools({ … }),
- *   agents: agents({ client: new OpenAI(), sessions: { store: storeSessions(new RedisStore(redis)) } }),
+ *   agents: agents({ client: new OpenAI(), sessions: { store: storeSessions(new RedisStore({ client: redis })) } }),
  * });
  * const result = await gateway.agents.run(analyst, 'Assess supplier ACME', { principal: { team: 'risk' } });
  */

@@ -107,7 +107,8 @@ const optionsSchema = z.strictObject({
   agents: layerSchema('agents').optional(),
   store: z
     .custom<Store>(isStore, {
-      message: 'expected a Store (get, set, delete, consume, increment), e.g. new MemoryStore()',
+      message:
+        'expected a Store (get, set, delete, consume, increment, incrementFields, getFields), e.g. new MemoryStore()',
     })
     .optional(),
   telemetry: z

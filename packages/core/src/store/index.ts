@@ -210,5 +210,7 @@ function expiry(now: number, ttlMs: number | undefined): number {
 export function isStore(value: unknown): value is Store {
   if (typeof value !== 'object' || value === null) return false;
   const store = value as Record<string, unknown>;
-  return ['get', 'set', 'delete', 'consume', 'increment'].every((name) => typeof store[name] === 'function');
+  return ['get', 'set', 'delete', 'consume', 'increment', 'incrementFields', 'getFields'].every(
+    (name) => typeof store[name] === 'function',
+  );
 }
