@@ -1,8 +1,6 @@
 import { createGateway } from '@gatehouse/core';
-import { models } from '@gatehouse/models';
+import { cacheMiddleware, models } from '@gatehouse/models';
 import OpenAI from 'openai';
-// Until the models barrel exports the cache (the lead wires it), the benchmark imports it from its folder.
-import { cacheMiddleware } from '../../packages/models/src/cache/index.js';
 import { measure, type Sample } from './measure.js';
 
 /** A chat completion the in-memory `fetch` answers with, so the benchmark measures the gateway, not a network. */

@@ -1,5 +1,5 @@
 import { createGateway } from '@gatehouse/core';
-import { budgetMiddleware, costMiddleware, models, PriceBook } from '@gatehouse/models';
+import { models, piiGuardrail } from '@gatehouse/models';
 import OpenAI from 'openai';
 import type { Sample } from './measure.js';
 
@@ -22,7 +22,6 @@ function client(): OpenAI {
 }
 
 function gatewayWith(governed: boolean) {
-  const prices = new PriceBook();
   return createGateway({
     models: models({
       providers: { openai: client() },
@@ -34,26 +33,23 @@ function gatewayWith(governed: boolean) {
           ],
         },
       },
-      middleware: governed
-        ? [
-            budgetMiddleware({
-              prices,
-              limits: [
-                { per: 'team', window: 'day', dollars: 1e9 },
-                { per: 'user', window: 'minute', requests: 1e12 },
-              ],
-            }),
-            costMiddleware({ prices }),
-          ]
-        : [],
+      ...(governed
+        ? {
+            guardrails: [piiGuardrail({ action: 'redact' })],
+            budgets: [
+              { per: 'team', window: 'day', dollars: 1e9 },
+              { per: 'user', window: 'minute', requests: 1e12 },
+            ],
+          }
+        : { costs: false }),
     }),
   });
 }
 
 /**
  * What governance adds to a chat completion: the full default chain (telemetry without an SDK, a fallback route,
- * retry, budget on the memory store with a dollar and a request limit, cost with totals) against the raw client,
- * and against the same route without cost and budget, all with the same in-memory `fetch`. Batches of each are
+ * retry, a PII-redacting guardrail on input and output, budget on the memory store with a dollar and a request
+ * limit, cost with totals) against the raw client, and against the same route without guardrail, cost and budget, all with the same in-memory `fetch`. Batches of each are
  * interleaved and the differences taken round by round, so load drifting over the run does not count.
  */
 export async function governanceBench(): Promise<Sample[]> {
@@ -94,8 +90,8 @@ export async function governanceBench(): Promise<Sample[]> {
   }
   return [
     summary('raw client: chat.completions.create', rawTimes),
-    summary('added by the gateway: route + retry + telemetry + budget + cost', governedAdded),
-    summary('added by budget + cost alone (vs the same route without them)', governanceAdded),
+    summary('added by the full chain: route + retry + telemetry + PII guardrail + budget + cost', governedAdded),
+    summary('added by guardrail + budget + cost alone (vs the same route without them)', governanceAdded),
   ];
 
   function summary(name: string, values: Float64Array): Sample {

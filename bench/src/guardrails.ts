@@ -1,6 +1,5 @@
 import { EventBus, MemoryStore, Telemetry } from '@gatehouse/core';
-import type { ModelContext, ModelResult } from '@gatehouse/models';
-import { piiGuardrail, secretGuardrail } from '../../packages/models/src/guardrails/index.js';
+import { type ModelContext, type ModelResult, piiGuardrail, secretGuardrail } from '@gatehouse/models';
 import { measure, type Sample } from './measure.js';
 
 const sentence =

@@ -4,8 +4,11 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { agentsBench } from './agents.js';
+import { cacheBench } from './cache.js';
 import { composeBench } from './compose.js';
 import { detectBench } from './detect.js';
+import { governanceBench } from './governance.js';
+import { guardrailsBench } from './guardrails.js';
 import { report, type Sample } from './measure.js';
 import { modelsBench } from './models.js';
 import { toolsBench } from './tools.js';
@@ -14,6 +17,9 @@ import { toolsAccessBench } from './tools-access.js';
 const suites: [string, () => Promise<Sample[]>][] = [
   ['compose', composeBench],
   ['models', modelsBench],
+  ['governance', governanceBench],
+  ['guardrails', guardrailsBench],
+  ['cache', cacheBench],
   ['detect', detectBench],
   ['tools-access', toolsAccessBench],
   ['tools', toolsBench],
