@@ -3,7 +3,8 @@
 // server, instead of talking to api.openai.com and api.anthropic.com.
 import Anthropic from '@anthropic-ai/sdk';
 import { createGateway, GuardrailError, NoHealthyTargetError, RateLimitedError } from '@gatehouse/core';
-import { models, piiGuardrail, secretGuardrail } from '@gatehouse/models';
+import { recordSpans } from '@gatehouse/core/testing';
+import { type ModelMiddleware, mapStream, models, piiGuardrail, secretGuardrail } from '@gatehouse/models';
 import OpenAI from 'openai';
 import { afterAll, beforeEach, describe, expect, test } from 'vitest';
 import { createProviderServer, reply } from './testing/index.js';
@@ -167,6 +168,50 @@ describe('models README: smaller examples', () => {
     // The blocked call never left the process.
     expect(server.requests).toHaveLength(1);
     expect(JSON.stringify(server.requests[0]?.body)).toContain('hello');
+  });
+
+  test('your own middleware: the user id goes upstream, the chunk count onto the span', async () => {
+    const recorder = recordSpans();
+    try {
+      // --- README: middleware ---
+      // Sends the caller's user id with each chat call, and records how many chunks a stream had on the call's span.
+      const userAndChunks: ModelMiddleware = async (ctx, next) => {
+        if (ctx.request.api === 'chat' && ctx.principal.user)
+          ctx.request.body = { ...ctx.request.body, user: ctx.principal.user };
+        let chunks = 0;
+        return mapStream(await next(), {
+          chunk(chunk) {
+            chunks++;
+            return chunk;
+          },
+          end: () => ctx.span.setAttribute('app.stream.chunks', chunks),
+        });
+      };
+      // --- end README ---
+      const openai = new OpenAI({ baseURL: server.openaiBaseURL, apiKey: 'sk-test' });
+      const gateway = createGateway({ models: models({ providers: { openai }, middleware: [userAndChunks] }) });
+      const client = gateway.wrap(openai);
+      server.script(reply.text('one two three', { chunks: ['one ', 'two ', 'three'] }));
+      const stream = await gateway.run({ principal: { user: 'ana' } }, () =>
+        client.chat.completions.create({
+          model: 'gpt-4o',
+          messages: [{ role: 'user', content: 'count' }],
+          stream: true,
+        }),
+      );
+      let text = '';
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+      expect(text).toBe('one two three');
+      expect(server.requests[0]?.body.user).toBe('ana');
+      // The call's span ends last (its attempt span, of the same name, ended at the first content).
+      const span = recorder.named('chat gpt-4o').at(-1);
+      // A role chunk, three text chunks, the finish chunk, and the usage chunk the cost middleware asked for (the
+      // caller never sees that one).
+      expect(span?.attributes['app.stream.chunks']).toBe(6);
+      expect(span?.attributes['gen_ai.usage.output_tokens']).toBeGreaterThan(0);
+    } finally {
+      await recorder.stop();
+    }
   });
 
   // --- README: testing kit ---
