@@ -221,14 +221,14 @@ const zeroUsage = Object.freeze({
  * `{ headers: { 'x-gatehouse-cache': 'bypass' } }` skips the cache; `refresh` skips the read and writes the new
  * answer. The header is removed before the call goes upstream.
  *
- * Place it after the middleware that may refuse a call (budgets, input guardrails), so a refused call is never
- * answered from the cache, and before those that need the upstream (it answers without calling `next()`).
+ * `models({ cache })` places it after the guardrails (input checks still apply, output checks see the cached
+ * answer) and before budgets and cost: a hit spends nothing, so it is neither counted nor charged.
  *
  * @example
  * models({
  *   providers: { openai: new OpenAI() },
- *   routes: { faq: { targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] } },
- *   middleware: [cacheMiddleware({ routes: ['faq'], ttlMs: 10 * 60_000, store: new RedisStore({ url }) })],
+ *   routes: { faq: { targets: [{ provider: 'openai', model: 'gpt-4o-mini' }], cache: true } },
+ *   cache: { ttlMs: 10 * 60_000, store: new RedisStore({ url }) },
  * });
  */
 export function cacheMiddleware(options: CacheOptions = {}): ModelMiddleware {

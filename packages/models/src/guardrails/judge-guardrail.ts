@@ -132,7 +132,7 @@ async function ask(client: any, options: JudgeGuardrailOptions, name: string, te
  *
  * @example
  * const judge = judgeGuardrail({ client: () => judgeClient, model: 'judge', instructions: 'Fail medical advice.' });
- * const gateway = createGateway({ models: models({ providers, routes, middleware: [judge] }) });
+ * const gateway = createGateway({ models: models({ providers, routes, guardrails: [judge] }) });
  * const judgeClient = gateway.wrap(new OpenAI());
  */
 export function judgeGuardrail(options: JudgeGuardrailOptions): GuardrailMiddleware {

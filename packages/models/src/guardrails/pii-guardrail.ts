@@ -8,7 +8,7 @@ import type { GuardrailMiddleware } from './report.js';
  * what comes back, streams included. Redacts by default.
  *
  * @example
- * models({ middleware: [piiGuardrail({ detectors: ['email', 'card'], action: 'redact', phase: 'output' })] });
+ * models({ guardrails: [piiGuardrail({ detectors: ['email', 'card'], action: 'redact', phase: 'output' })] });
  */
 export function piiGuardrail(options: DetectorGuardrailOptions = {}): GuardrailMiddleware {
   const resolved = resolveDetectorOptions(options, piiDetectors, 'piiGuardrail');

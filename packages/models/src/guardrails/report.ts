@@ -7,7 +7,7 @@ export type GuardrailPhase = 'input' | 'output' | 'both';
 /** What a guardrail does when it trips: throw `GuardrailError`, replace the offending text, or only report it. */
 export type GuardrailAction = 'block' | 'redact' | 'flag';
 
-/** A guardrail as middleware: usable in `models({ middleware: [...] })`, with its name for audit. */
+/** A guardrail as middleware: usable in `models({ guardrails: [...] })` (or `middleware`), with its name for audit. */
 export type GuardrailMiddleware = ModelMiddleware & { readonly guardrail: string };
 
 /**

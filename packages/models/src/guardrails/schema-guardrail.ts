@@ -31,7 +31,7 @@ function pathOf(path: readonly PropertyKey[]): string {
  * message is held back until complete, then validated.
  *
  * @example
- * models({ middleware: [schemaGuardrail(z.object({ verdict: z.enum(['approve', 'reject']) }))] });
+ * models({ guardrails: [schemaGuardrail(z.object({ verdict: z.enum(['approve', 'reject']) }))] });
  */
 export function schemaGuardrail(schema: z.ZodType, options: SchemaGuardrailOptions = {}): GuardrailMiddleware {
   if (typeof (schema as { safeParse?: unknown })?.safeParse !== 'function')

@@ -8,7 +8,7 @@ import type { GuardrailMiddleware } from './report.js';
  * is sent to the model and in what comes back, tool call arguments included, streams included. Blocks by default.
  *
  * @example
- * models({ middleware: [secretGuardrail({ action: 'block', phase: 'input' })] });
+ * models({ guardrails: [secretGuardrail({ action: 'block', phase: 'input' })] });
  */
 export function secretGuardrail(options: DetectorGuardrailOptions = {}): GuardrailMiddleware {
   const resolved = resolveDetectorOptions(options, secretDetectors, 'secretGuardrail');

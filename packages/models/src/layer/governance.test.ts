@@ -87,6 +87,7 @@ describe('models({ guardrails, cache, budgets, costs, prices })', () => {
   test('a bad governance option is a ConfigError naming it', () => {
     expect(() => gateway({ guardrails: ['pii' as never] })).toThrow(ConfigError);
     expect(() => gateway({ guardrails: ['pii' as never] })).toThrow(/models\.guardrails\.0/);
+    expect(() => gateway({ costs: { keepdays: 3 } as never })).toThrow(/models\.costs.*keepdays/);
     expect(() =>
       gateway({ routes: { faq: { targets: [{ provider: 'openai', model: 'x' }], cache: 'yes' as never } } }),
     ).toThrow(/models\.routes\.faq\.cache/);

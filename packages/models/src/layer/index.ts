@@ -63,8 +63,9 @@ function passthroughTarget(client: object, kind: ProviderKind, model: string, na
  * (model aliases) with fallback, weighted, least-latency and conditional strategies, retries, timeouts and
  * cooldown of failing targets, translation between OpenAI and Anthropic, spans, metrics and `model-call` events.
  *
- * Order of a call: telemetry sees it first, then your `middleware` in order, then the route executor, which runs
- * each target through retry → circuit breaker → timeout → the upstream call (with its own attempt span).
+ * Order of a call: telemetry sees it first, then `guardrails` → `cache` → `budgets` → cost, then your `middleware`
+ * in order, then the route executor, which runs each target through retry → circuit breaker → timeout → the
+ * upstream call (with its own attempt span).
  * A model name that is not a route goes to the client it was called on, unchanged: the SDK's own retries and
  * errors apply. On a route the gateway retries itself and sends `maxRetries: 0` to the provider client, so
  * retries never multiply; an upstream failure is an `UpstreamError` naming the target (the SDK error as its

@@ -216,7 +216,19 @@ const optionsSchema = z
     // The governance factories validate their own options (a ConfigError names the field there).
     cache: z.record(z.string(), z.unknown()).optional(),
     budgets: z.union([z.array(z.record(z.string(), z.unknown())), z.record(z.string(), z.unknown())]).optional(),
-    costs: z.union([z.literal(false), z.record(z.string(), z.unknown())]).optional(),
+    costs: z
+      .union([
+        z.literal(false),
+        z.strictObject({
+          record: z.boolean().optional(),
+          keepDays: z.number().positive().optional(),
+          keepMonthsDays: z.number().positive().optional(),
+          now: z
+            .custom<() => number>((value) => typeof value === 'function', { message: 'expected () => number' })
+            .optional(),
+        }),
+      ])
+      .optional(),
     prices: z.record(z.string(), z.unknown()).optional(),
   })
   .superRefine((options, context) => {
