@@ -56,21 +56,19 @@ export function compose<Context, Result>(
     };
   }
   const last = chain.length;
-  return (context) => {
-    let reached = -1;
-    const dispatch = (index: number, current: Context): Promise<Result> => {
-      reached = index;
-      if (index === last) return handler(current);
-      const fn = chain[index]!;
-      try {
-        return fn(current, (next) => {
-          if (reached > index) return Promise.reject(twice(index));
-          return dispatch(index + 1, next ?? current);
-        });
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    };
-    return dispatch(0, context);
+  // Made once per chain, not per call: a call only allocates its progress and one `next` per middleware.
+  const dispatch = (progress: { reached: number }, index: number, current: Context): Promise<Result> => {
+    progress.reached = index;
+    if (index === last) return handler(current);
+    const fn = chain[index]!;
+    try {
+      return fn(current, (next) => {
+        if (progress.reached > index) return Promise.reject(twice(index));
+        return dispatch(progress, index + 1, next ?? current);
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
   };
+  return (context) => dispatch({ reached: -1 }, 0, context);
 }

@@ -129,6 +129,61 @@ describe('timeouts', () => {
   });
 });
 
+describe('timeouts abort the upstream request', () => {
+  /** A client whose fetch keeps each request's signal, to see whether the request was aborted. */
+  function recorded(options: Partial<ModelsOptions>) {
+    const signals: AbortSignal[] = [];
+    const recordingFetch: typeof fetch = (input, init) => {
+      if (init?.signal) signals.push(init.signal);
+      return fetch(input, init);
+    };
+    const primary = new OpenAI({ baseURL: server.openaiBaseURL, apiKey: 'test', fetch: recordingFetch });
+    const gateway = createGateway({
+      models: models({
+        providers: { primary },
+        routes: { main: { targets: [{ provider: 'primary', model: 'gpt-4o' }] } },
+        ...options,
+      }),
+    });
+    return { openai: gateway.wrap(primary), signals };
+  }
+
+  /** Waits (bounded) for the request to be aborted: the SDK's own timer fires just after the deadline. */
+  async function aborted(signal: AbortSignal | undefined): Promise<boolean> {
+    for (let wait = 0; wait < 100 && signal && !signal.aborted; wait++)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    return signal?.aborted === true;
+  }
+
+  test('an answer slower than the timeout: TimeoutError, and the request is aborted', async () => {
+    const { openai, signals } = recorded({ timeout: { ms: 100 }, retry: { retries: 0 } });
+    server.script(reply.delay(5000));
+    const error = await ask(openai).catch((e) => e);
+    expect(NoHealthyTargetError.isInstance(error)).toBe(true);
+    expect(TimeoutError.isInstance(error.errors[0])).toBe(true);
+    expect(await aborted(signals[0])).toBe(true);
+  });
+
+  test('a stream whose first content is too slow: the open stream is aborted', async () => {
+    const { openai, signals } = recorded({ timeout: { ms: 5000, firstTokenMs: 100 }, retry: { retries: 0 } });
+    server.script(reply.slowStream({ firstTokenMs: 5000 }, reply.text('late')));
+    const error = await openai.chat.completions
+      .create({ model: 'main', messages: user('x'), stream: true })
+      .catch((e) => e);
+    expect(TimeoutError.isInstance(error.errors[0])).toBe(true);
+    expect(await aborted(signals[0])).toBe(true);
+  });
+
+  test('with retry: false (the SDK retries) the request is aborted too', async () => {
+    const { openai, signals } = recorded({ timeout: { ms: 100 }, retry: false });
+    server.script(reply.delay(5000));
+    const error = await ask(openai).catch((e) => e);
+    expect(TimeoutError.isInstance(error.errors[0])).toBe(true);
+    expect(await aborted(signals[0])).toBe(true);
+    expect(server.requests).toHaveLength(1);
+  });
+});
+
 describe('streams', () => {
   test('a stream cut before its first content fails over invisibly', async () => {
     const { openai } = setup({ retry: { retries: 0 } });

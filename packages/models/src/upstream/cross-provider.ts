@@ -8,7 +8,7 @@ import {
   openaiToAnthropicResponse,
 } from '../translate/index.js';
 import { emptySummary, summarize } from '../usage/index.js';
-import { checkedStream, holdUntilContent, methodOf } from './index.js';
+import { checkedStream, holdUntilContent, send } from './index.js';
 
 /** The few per-request options that mean the same on both SDKs; the rest belong to the caller's client. */
 function portableOptions(options: Record<string, any>): Record<string, any> {
@@ -27,6 +27,8 @@ export async function crossProvider(
   request: ModelRequest,
   options: Record<string, any>,
   target: TargetInfo,
+  /** The attempt's deadline, told of the SDK request once sent (it aborts the request on expiry). */
+  deadline?: { track(request: object): void },
 ): Promise<ModelResult> {
   const upstreamApi = request.api === 'chat' ? 'messages' : 'chat';
   const translated: Record<string, any> =
@@ -35,7 +37,9 @@ export async function crossProvider(
       : anthropicToOpenAIRequest(request.body as any, { model: target.model });
   const body = { ...translated, ...target.parameters };
   if (request.stream) body.stream = true;
-  const { data, response } = await methodOf(target.client, upstreamApi)(body, portableOptions(options)).withResponse();
+  const sent = send(target.client, upstreamApi, body, portableOptions(options));
+  deadline?.track(sent);
+  const { data, response } = await sent.withResponse();
   const summary = emptySummary();
   if (!request.stream) {
     summarize(upstreamApi, data, summary);

@@ -1,27 +1,28 @@
 import { TranslationError, UpstreamError } from '@gatehouse/core';
 import type { ModelApi, ModelContext, ModelResult, ResultSummary, TargetInfo } from '../context/index.js';
+import { deadlineOf } from '../resilience/deadline.js';
 import { isAbort, upstreamError } from '../resilience/errors.js';
 import { emptySummary, isContentChunk, observeChunk, summarize } from '../usage/index.js';
 import { crossProvider } from './cross-provider.js';
 
-export type Method = (
-  body: unknown,
-  options?: unknown,
-) => { withResponse(): Promise<{ data: any; response: Response }> };
+/** What an SDK generating method returns: an `APIPromise`. */
+export interface SentRequest {
+  withResponse(): Promise<{ data: any; response: Response }>;
+}
 
-/** The SDK method of a raw client that serves `api`. */
-export function methodOf(client: any, api: ModelApi): Method {
+/** Calls the SDK method of a raw client that serves `api` (a switch, not a closure made per call). */
+export function send(client: any, api: ModelApi, body: unknown, options: unknown): SentRequest {
   switch (api) {
     case 'chat':
-      return (body, options) => client.chat.completions.create(body, options);
+      return client.chat.completions.create(body, options);
     case 'responses':
-      return (body, options) => client.responses.create(body, options);
+      return client.responses.create(body, options);
     case 'embeddings':
-      return (body, options) => client.embeddings.create(body, options);
+      return client.embeddings.create(body, options);
     case 'messages':
-      return (body, options) => client.messages.create(body, options);
+      return client.messages.create(body, options);
     case 'count-tokens':
-      return (body, options) => client.messages.countTokens(body, options);
+      return client.messages.countTokens(body, options);
   }
 }
 
@@ -31,6 +32,9 @@ function ownOptions(options: Record<string, any> | undefined): Record<string, an
   if (options) for (const key in options) if (!key.startsWith('__')) own[key] = options[key];
   return own;
 }
+
+/** How long past an attempt's deadline the SDK's own timer aborts the request (after the `TimeoutError`). */
+const sdkTimeoutGraceMs = 5;
 
 export interface UpstreamSettings {
   /** The gateway retries a route's targets itself, so the SDK client must not (`maxRetries: 0`). */
@@ -49,7 +53,20 @@ export async function callTarget(ctx: ModelContext, settings: UpstreamSettings):
   const options = ownOptions(request.options);
   // Per-request `maxRetries: 0` stops the SDK from retrying under the gateway's own retries (no multiplying).
   if (settings.gatewayRetries) options.maxRetries = 0;
-  const signal = ctx.attemptSignal ?? ctx.signal;
+  let signal = ctx.attemptSignal ?? ctx.signal;
+  const deadline = deadlineOf(ctx);
+  if (deadline) {
+    if (options.maxRetries !== 0 || (target.kind === 'anthropic' && !request.stream)) {
+      // The SDK may retry under its own timeout, or (Anthropic, not streaming) derives its timeout from
+      // `max_tokens` and refuses long calls: a signal the deadline aborts leaves both as they are.
+      signal = signal ? AbortSignal.any([signal, deadline.signal()]) : deadline.signal();
+    } else {
+      // The SDK's own timer aborts the request a little after the deadline, so the timeout middleware's
+      // `TimeoutError` always comes first; a shorter `timeout` of the caller's stays.
+      const ms = deadline.remainingMs() + sdkTimeoutGraceMs;
+      if (!(options.timeout <= ms)) options.timeout = ms;
+    }
+  }
   if (signal) options.signal = signal;
   try {
     if (request.kind !== target.kind) {
@@ -58,10 +75,12 @@ export async function callTarget(ctx: ModelContext, settings: UpstreamSettings):
           message: `${request.api} calls cannot go to ${target.id}, a ${target.kind} provider; route them to ${request.kind} targets only`,
           field: 'model',
         });
-      return await crossProvider(request, options, target);
+      return await crossProvider(request, options, target, deadline);
     }
     const body = { ...request.body, model: target.model, ...target.parameters };
-    const { data, response } = await methodOf(target.client, request.api)(body, options).withResponse();
+    const sent = send(target.client, request.api, body, options);
+    deadline?.track(sent);
+    const { data, response } = await sent.withResponse();
     if (!request.stream) return { type: 'response', data, response, target, summary: summarize(request.api, data) };
     const summary = emptySummary();
     const chunks = checkedStream(request.api, data, summary, target, true);
@@ -83,7 +102,7 @@ export async function callPassthrough(ctx: ModelContext): Promise<ModelResult> {
   let options = request.options;
   // The scope's signal (from gateway.run) is merged in; the caller's own options are otherwise untouched.
   if (ctx.signal && ctx.signal !== options?.signal) options = { ...options, signal: ctx.signal };
-  const { data, response } = await methodOf(target.client, request.api)(request.body, options).withResponse();
+  const { data, response } = await send(target.client, request.api, request.body, options).withResponse();
   if (!request.stream) return { type: 'response', data, response, target, summary: summarize(request.api, data) };
   const summary = emptySummary();
   return {

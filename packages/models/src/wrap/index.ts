@@ -1,5 +1,5 @@
 import { ConfigError, InvalidInputError } from '@gatehouse/core';
-import type { ModelApi, ModelResult, ProviderKind } from '../context/index.js';
+import type { ModelApi, ModelResult, ModelStreamResult, ProviderKind } from '../context/index.js';
 import { providerKind } from '../options/index.js';
 import { anthropicClasses, openaiClasses, type SdkClasses } from '../sdk/index.js';
 
@@ -41,46 +41,63 @@ function encodeEvent(kind: ProviderKind, api: ModelApi, chunk: any): string {
   return `event: ${chunk?.type}\ndata: ${JSON.stringify(chunk)}\n\n`;
 }
 
+/** One wrapped method: what every call of it shares, made once. */
+interface MethodInfo {
+  readonly kind: ProviderKind;
+  readonly api: ModelApi;
+  readonly classes: SdkClasses;
+  readonly client: object;
+}
+
+/** `props.options` as the SDK's helpers read it; shared, since only `stream` is looked at. */
+const responseOptions: Readonly<Record<string, unknown>> = Object.freeze({ stream: false });
+const streamOptions: Readonly<Record<string, unknown>> = Object.freeze({ stream: true });
+
 /**
  * What the SDK's `APIPromise` reads: the answer (parsed by the chain already) and a `Response`. The response
  * is built only when asked for (`asResponse()`, `withResponse()`), from the answer: the upstream one's body
- * was read by the SDK, or there was none (a translated or cached answer).
+ * was read by the SDK, or there was none (a translated or cached answer). Everything but the answer is a
+ * getter, so a call that only awaits the answer allocates nothing more.
  */
 class ResultProps {
-  readonly options: Record<string, unknown>;
-  readonly controller: AbortController | undefined;
   readonly requestLogID = 'gatehouse';
   readonly retryOfRequestLogID = undefined;
   readonly startTime = Date.now();
-  readonly value: unknown;
-  #response: Response | undefined;
   readonly #result: ModelResult;
-  readonly #kind: ProviderKind;
-  readonly #api: ModelApi;
-  readonly #take: (() => AsyncIterator<any>) | undefined;
+  readonly #method: MethodInfo;
+  #response: Response | undefined;
+  #stream: unknown;
+  #consumed = false;
 
-  constructor(result: ModelResult, kind: ProviderKind, api: ModelApi, classes: SdkClasses, client: object) {
+  constructor(result: ModelResult, method: MethodInfo) {
     this.#result = result;
-    this.#kind = kind;
-    this.#api = api;
-    this.options = { stream: result.type === 'stream' };
-    if (result.type === 'response') {
-      this.controller = undefined;
-      this.value = result.data;
-      return;
-    }
-    this.controller = result.controller;
-    let consumed = false;
-    // One iteration only, shared by the SDK `Stream` and the body of `asResponse()`, like the raw SDK's.
-    this.#take = () => {
-      if (consumed)
-        throw new InvalidInputError({
-          message: 'Cannot iterate over a consumed stream, use `.tee()` to split the stream.',
-        });
-      consumed = true;
-      return result.chunks[Symbol.asyncIterator]();
-    };
-    this.value = new classes.Stream(this.#take, result.controller, client);
+    this.#method = method;
+  }
+
+  get options(): Readonly<Record<string, unknown>> {
+    return this.#result.type === 'stream' ? streamOptions : responseOptions;
+  }
+
+  get controller(): AbortController | undefined {
+    return this.#result.type === 'stream' ? this.#result.controller : undefined;
+  }
+
+  /** The answer: the data, or one SDK `Stream` over the chunks (made on first read). */
+  get value(): unknown {
+    const result = this.#result;
+    if (result.type === 'response') return result.data;
+    this.#stream ??= new this.#method.classes.Stream(() => this.#take(), result.controller, this.#method.client);
+    return this.#stream;
+  }
+
+  /** One iteration only, shared by the SDK `Stream` and the body of `asResponse()`, like the raw SDK's. */
+  #take(): AsyncIterator<any> {
+    if (this.#consumed)
+      throw new InvalidInputError({
+        message: 'Cannot iterate over a consumed stream, use `.tee()` to split the stream.',
+      });
+    this.#consumed = true;
+    return (this.#result as ModelStreamResult).chunks[Symbol.asyncIterator]();
   }
 
   get response(): Response {
@@ -94,9 +111,8 @@ class ResultProps {
       });
       return this.#response;
     }
-    const take = this.#take!;
-    const kind = this.#kind;
-    const api = this.#api;
+    const take = () => this.#take();
+    const { kind, api } = this.#method;
     const encoder = new TextEncoder();
     let iterator: AsyncIterator<any> | undefined;
     const body = new ReadableStream<Uint8Array>(
@@ -142,12 +158,12 @@ export function createWrapper(run: CallRunner) {
   const proxies = new WeakMap<object, object>();
 
   function wrapMethod(raw: object, kind: ProviderKind, api: ModelApi, classes: SdkClasses) {
-    return (body: Record<string, any>, options?: Record<string, any>) => {
-      const props = run(raw, kind, api, body, options).then(
-        (result) => new ResultProps(result, kind, api, classes, raw),
-      );
-      return new classes.APIPromise(raw, props, parseResult);
-    };
+    const method: MethodInfo = { kind, api, classes, client: raw };
+    // Made once per method, not per call.
+    const toProps = (result: ModelResult) => new ResultProps(result, method);
+    const { APIPromise } = classes;
+    return (body: Record<string, any>, options?: Record<string, any>) =>
+      new APIPromise(raw, run(raw, kind, api, body, options).then(toProps), parseResult);
   }
 
   function wrap<T extends object>(client: T): T {
