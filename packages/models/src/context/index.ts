@@ -111,8 +111,10 @@ export interface ModelContext extends BaseContext {
   /** The target being tried (set by the route executor before each attempt) or that answered. */
   target: TargetInfo | undefined;
   /**
-   * The signal of the current upstream attempt: the caller's, plus the attempt's timeout. Set by the timeout
-   * middleware for the duration of an attempt; the upstream call uses it when present, else `signal`.
+   * A signal for the current upstream attempt, set by a middleware that wants the attempt aborted with it; the
+   * upstream call uses it when present, else `signal`. The layer's own timeout middleware leaves it unset: it
+   * bounds each attempt through the SDK's per-request timeout and the request's own controller (an
+   * `AbortSignal` per attempt would cost several microseconds).
    */
   attemptSignal: AbortSignal | undefined;
   /** 1 for the first upstream attempt, counting retries and fallbacks. */

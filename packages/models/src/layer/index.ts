@@ -37,12 +37,17 @@ export interface ModelsApi {
 const passthroughTargets = new WeakMap<object, Map<string, TargetInfo>>();
 
 /** The target of a call that is not a route: the client it was made on, with the model it names. */
-function passthroughTarget(client: object, kind: ProviderKind, model: string, name: string | undefined): TargetInfo {
+function passthroughTarget(
+  client: object,
+  kind: ProviderKind,
+  model: string,
+  providerNames: ReadonlyMap<object, string>,
+): TargetInfo {
   let byModel = passthroughTargets.get(client);
   if (!byModel) passthroughTargets.set(client, (byModel = new Map()));
   let target = byModel.get(model);
   if (!target) {
-    const provider = name ?? kind;
+    const provider = providerNames.get(client) ?? kind;
     target = Object.freeze({
       id: `${provider}:${model}`,
       provider,
@@ -107,6 +112,8 @@ export function models(options: ModelsOptions = {}): Layer<'models', ModelsApi> 
       // Innermost: one upstream attempt in its own span.
       const attempt: Handler<ModelContext, ModelResult> = (context) => {
         context.attempt++;
+        // The closure and the attempt span only when the call's span records.
+        if (!context.span.isRecording()) return callTarget(context, settings);
         return attemptSpan(context, () => callTarget(context, settings));
       };
       // Per target: retry sees an attempt first (and re-runs what follows), then the breaker, then the timeout.
@@ -124,6 +131,7 @@ export function models(options: ModelsOptions = {}): Layer<'models', ModelsApi> 
         const route = context.route as CompiledRoute | undefined;
         if (route) return executeRoute(context, route);
         context.attempt = 1;
+        if (!context.span.isRecording()) return callPassthrough(context);
         return attemptSpan(context, () => callPassthrough(context));
       };
       // Built once: telemetry first (its span covers everything), then guardrails → cache → budgets → cost, then
@@ -159,7 +167,7 @@ export function models(options: ModelsOptions = {}): Layer<'models', ModelsApi> 
           request: { api, kind, body, stream: body?.stream === true, options: requestOptions },
           model,
           route,
-          target: route ? undefined : passthroughTarget(client, kind, model, providerNames.get(client)),
+          target: route ? undefined : passthroughTarget(client, kind, model, providerNames),
           attemptSignal: undefined,
           attempt: 0,
           usage: undefined,

@@ -71,23 +71,28 @@ function abortRequest(request: SdkRequest): void {
   request.responsePromise?.then((props) => props.controller?.abort(), ignore);
 }
 
-const deadlines = new WeakMap<ModelContext, AttemptDeadline>();
+/**
+ * Where a context keeps the deadline of its current attempt: a property under a private symbol (a `WeakMap`
+ * entry per attempt costs more, and its ephemeron tables weigh on every garbage collection).
+ */
+const slot: unique symbol = Symbol('gatehouse.attemptDeadline');
+type Holder = { [slot]?: AttemptDeadline | undefined };
 
 /** The deadline of the attempt `context` is making, if a timeout middleware is timing it. */
 export function deadlineOf(context: ModelContext): AttemptDeadline | undefined {
-  return deadlines.get(context);
+  return (context as Holder)[slot];
 }
 
 /** Starts timing the attempt `context` is about to make, within the deadline of an enclosing timeout. */
 export function enterDeadline(context: ModelContext, ms: number): AttemptDeadline {
-  const deadline = new AttemptDeadline(ms, deadlines.get(context));
-  deadlines.set(context, deadline);
+  const holder = context as Holder;
+  const deadline = new AttemptDeadline(ms, holder[slot]);
+  holder[slot] = deadline;
   return deadline;
 }
 
 /** Ends an attempt's deadline, putting back the outer one, unless a later attempt has set its own since. */
 export function leaveDeadline(context: ModelContext, deadline: AttemptDeadline): void {
-  if (deadlines.get(context) !== deadline) return;
-  if (deadline.outer) deadlines.set(context, deadline.outer);
-  else deadlines.delete(context);
+  const holder = context as Holder;
+  if (holder[slot] === deadline) holder[slot] = deadline.outer;
 }

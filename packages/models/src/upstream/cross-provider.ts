@@ -8,7 +8,7 @@ import {
   openaiToAnthropicResponse,
 } from '../translate/index.js';
 import { emptySummary, summarize } from '../usage/index.js';
-import { checkedStream, holdUntilContent, send } from './index.js';
+import { answerOf, checkedStream, holdUntilContent, send } from './index.js';
 
 /** The few per-request options that mean the same on both SDKs; the rest belong to the caller's client. */
 function portableOptions(options: Record<string, any>): Record<string, any> {
@@ -39,7 +39,7 @@ export async function crossProvider(
   if (request.stream) body.stream = true;
   const sent = send(target.client, upstreamApi, body, portableOptions(options));
   deadline?.track(sent);
-  const { data, response } = await sent.withResponse();
+  const { data, response } = await answerOf(sent);
   const summary = emptySummary();
   if (!request.stream) {
     summarize(upstreamApi, data, summary);
