@@ -25,26 +25,30 @@ function client(): OpenAI {
 
 /**
  * The overhead a wrapped client adds to a chat completion, against the raw client in the same process with the
- * same in-memory `fetch`: a plain call (a model that is not a route) and a call through a fallback route.
+ * same in-memory `fetch`: a plain call (a model that is not a route) and a call through a fallback route, with
+ * the layer's defaults (which include the cost middleware) and with the layer alone (`costs: false`).
  * The added microseconds are the difference between the wrapped and raw rows.
  */
 export async function modelsBench(): Promise<Sample[]> {
   const raw = client();
-  const provider = client();
-  const gateway = createGateway({
-    models: models({
-      providers: { openai: provider },
-      routes: {
-        fallback: {
-          targets: [
-            { provider: 'openai', model: 'gpt-4o' },
-            { provider: 'openai', model: 'gpt-4o-mini' },
-          ],
+  /** A gateway with a fallback route; `costs: false` leaves out the cost middleware the layer adds by default. */
+  const wrappedClient = (extra: { costs?: false } = {}) =>
+    createGateway({
+      models: models({
+        providers: { openai: client() },
+        routes: {
+          fallback: {
+            targets: [
+              { provider: 'openai', model: 'gpt-4o' },
+              { provider: 'openai', model: 'gpt-4o-mini' },
+            ],
+          },
         },
-      },
-    }),
-  });
-  const wrapped = gateway.wrap(client());
+        ...extra,
+      }),
+    }).wrap(client());
+  const wrapped = wrappedClient();
+  const layerOnly = wrappedClient({ costs: false });
   const messages = [{ role: 'user' as const, content: 'hi' }];
   const options = { iterations: 40_000, batch: 50, warmup: 5_000 };
   const rawSample = await measure(
@@ -68,6 +72,8 @@ export async function modelsBench(): Promise<Sample[]> {
   const batch = 50;
   const plainAdded = new Float64Array(rounds);
   const routedAdded = new Float64Array(rounds);
+  const plainLayerAdded = new Float64Array(rounds);
+  const routedLayerAdded = new Float64Array(rounds);
   const time = async (fn: () => Promise<unknown>) => {
     const start = process.hrtime.bigint();
     for (let i = 0; i < batch; i++) await fn();
@@ -76,10 +82,18 @@ export async function modelsBench(): Promise<Sample[]> {
   const rawCall = () => raw.chat.completions.create({ model: 'gpt-4o', messages });
   const plainCall = () => wrapped.chat.completions.create({ model: 'gpt-4o', messages });
   const routedCall = () => wrapped.chat.completions.create({ model: 'fallback', messages });
+  const plainLayerCall = () => layerOnly.chat.completions.create({ model: 'gpt-4o', messages });
+  const routedLayerCall = () => layerOnly.chat.completions.create({ model: 'fallback', messages });
+  for (let i = 0; i < options.warmup; i++) {
+    await plainLayerCall();
+    await routedLayerCall();
+  }
   for (let round = 0; round < rounds; round++) {
     const base = await time(rawCall);
     plainAdded[round] = (await time(plainCall)) - base;
     routedAdded[round] = (await time(routedCall)) - base;
+    plainLayerAdded[round] = (await time(plainLayerCall)) - base;
+    routedLayerAdded[round] = (await time(routedLayerCall)) - base;
   }
   return [
     rawSample,
@@ -87,6 +101,8 @@ export async function modelsBench(): Promise<Sample[]> {
     routed,
     added('added by the gateway: plain', plainAdded),
     added('added by the gateway: fallback route', routedAdded),
+    added('added by the layer alone (costs: false): plain', plainLayerAdded),
+    added('added by the layer alone (costs: false): fallback route', routedLayerAdded),
   ];
 
   function added(name: string, values: Float64Array): Sample {
