@@ -9,6 +9,7 @@ import {
   SpanKind,
   SpanStatusCode,
   type Tracer,
+  type TracerProvider,
   trace,
 } from '@opentelemetry/api';
 import { GatehouseError } from '../errors/index.js';
@@ -96,6 +97,8 @@ const name = '@gatehouse/core';
 export class Telemetry {
   readonly recordContent: boolean;
   readonly #tracer: Tracer | undefined;
+  #globalProvider: TracerProvider | undefined;
+  #globalTracer: Tracer | undefined;
   readonly #meter: Meter | undefined;
   #tokenUsage: Histogram | undefined;
   #duration: Histogram | undefined;
@@ -106,9 +109,19 @@ export class Telemetry {
     this.recordContent = options.recordContent ?? false;
   }
 
-  /** Resolved at each use so that an SDK registered after the gateway was created is still picked up. */
+  /**
+   * The global tracer is kept per global provider: `trace.getTracer()` allocates a proxy tracer on each call when
+   * no SDK is registered, and that proxy already follows an SDK registered later. A new global provider (after
+   * `trace.disable()`) gets a new tracer.
+   */
   get tracer(): Tracer {
-    return this.#tracer ?? trace.getTracer(name);
+    if (this.#tracer) return this.#tracer;
+    const provider = trace.getTracerProvider();
+    if (provider !== this.#globalProvider) {
+      this.#globalProvider = provider;
+      this.#globalTracer = provider.getTracer(name);
+    }
+    return this.#globalTracer!;
   }
 
   /** The span in force here (a non-recording span outside any). */
