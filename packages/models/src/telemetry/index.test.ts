@@ -21,7 +21,7 @@ beforeEach(() => {
 
 const user = (content: string) => [{ role: 'user' as const, content }];
 
-function setup(middleware: ModelMiddleware[] = []) {
+function setup(middleware: ModelMiddleware[] = [], recordContent?: boolean) {
   const openai = new OpenAI({ baseURL: server.openaiBaseURL, apiKey: 'sk-secret-key', maxRetries: 0 });
   const anthropic = new Anthropic({ baseURL: server.anthropicBaseURL, apiKey: 'sk-ant-secret', maxRetries: 0 });
   const gateway = createGateway({
@@ -38,6 +38,7 @@ function setup(middleware: ModelMiddleware[] = []) {
       retry: { retries: 0 },
       middleware,
     }),
+    ...(recordContent === undefined ? {} : { telemetry: { recordContent } }),
   });
   return { gateway, openai: gateway.wrap(openai), anthropic: gateway.wrap(anthropic) };
 }
@@ -183,5 +184,113 @@ describe('user middleware', () => {
     ]);
     expect((await openai.chat.completions.create({ model: 'gpt-4o', messages: user('x') })).id).toBe('cached');
     expect(server.requests).toHaveLength(0);
+  });
+});
+
+describe('content: inputs and outputs only when asked', () => {
+  const contentAttributes = [Attr.inputMessages, Attr.outputMessages, Attr.systemInstructions];
+  const json = (span: { attributes: Record<string, unknown> } | undefined, attribute: string) =>
+    JSON.parse(span!.attributes[attribute] as string);
+
+  test('a chat call records its messages and the answer as JSON', async () => {
+    const { openai } = setup([], true);
+    server.script(reply.text('hello back'));
+    const messages = [
+      { role: 'system' as const, content: 'be brief' },
+      { role: 'user' as const, content: 'hello' },
+    ];
+    await openai.chat.completions.create({ model: 'contracts', messages });
+    const [call] = recorder.named('chat contracts');
+    expect(json(call, Attr.inputMessages)).toEqual(messages);
+    expect(json(call, Attr.outputMessages)).toEqual([
+      expect.objectContaining({ role: 'assistant', content: 'hello back' }),
+    ]);
+    // An OpenAI chat's system prompt is one of its messages, not separate instructions.
+    expect(call!.attributes[Attr.systemInstructions]).toBeUndefined();
+  });
+
+  test('an Anthropic stream records the system prompt, and its text once it ends', async () => {
+    const { anthropic } = setup([], true);
+    server.script(reply.text('one two three', { chunks: ['one ', 'two ', 'three'] }));
+    const stream = await anthropic.messages.create({
+      model: 'claude-haiku-4-5',
+      max_tokens: 20,
+      system: 'answer in words',
+      messages: user('count'),
+      stream: true,
+    });
+    let text = '';
+    for await (const event of stream)
+      if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') text += event.delta.text;
+    expect(text).toBe('one two three');
+    const span = recorder.named('chat claude-haiku-4-5').find((s) => recorder.children(s).length > 0);
+    expect(json(span, Attr.systemInstructions)).toBe('answer in words');
+    expect(json(span, Attr.inputMessages)).toEqual(user('count'));
+    expect(json(span, Attr.outputMessages)).toEqual([{ role: 'assistant', content: 'one two three' }]);
+    // The per-attempt span carries no content: the call's span tells it once.
+    const [attempt] = recorder.children(span!);
+    for (const attribute of contentAttributes) expect(attempt!.attributes[attribute]).toBeUndefined();
+  });
+
+  test('an OpenAI chat stream and a responses call record what they carried', async () => {
+    const { openai } = setup([], true);
+    server.script(reply.text('streamed words', { chunks: ['streamed ', 'words'] }));
+    const stream = await openai.chat.completions.create({ model: 'gpt-4o', messages: user('go'), stream: true });
+    for await (const _ of stream);
+    expect(json(recorder.named('chat gpt-4o').at(-1), Attr.outputMessages)).toEqual([
+      { role: 'assistant', content: 'streamed words' },
+    ]);
+    recorder.reset();
+    server.script(reply.text('from responses'));
+    await openai.responses.create({ model: 'gpt-4o', instructions: 'be kind', input: 'hi there' });
+    const span = recorder.named('chat gpt-4o').at(-1);
+    expect(json(span, Attr.inputMessages)).toBe('hi there');
+    expect(json(span, Attr.systemInstructions)).toBe('be kind');
+    expect(JSON.stringify(json(span, Attr.outputMessages))).toContain('from responses');
+  });
+
+  test('nothing is recorded by default, or when recordContent is false', async () => {
+    for (const recordContent of [undefined, false]) {
+      recorder.reset();
+      const { openai, anthropic } = setup([], recordContent);
+      await openai.chat.completions.create({ model: 'gpt-4o', messages: user('quiet') });
+      const stream = await anthropic.messages.create({
+        model: 'claude-haiku-4-5',
+        max_tokens: 20,
+        system: 'hidden',
+        messages: user('quiet'),
+        stream: true,
+      });
+      for await (const _ of stream);
+      expect(recorder.spans().length).toBeGreaterThan(0);
+      for (const span of recorder.spans())
+        for (const attribute of contentAttributes) expect(span.attributes[attribute]).toBeUndefined();
+      expect(JSON.stringify(recorder.spans().map((span) => span.attributes))).not.toContain('quiet');
+    }
+  });
+
+  test('a secret in a prompt is redacted in the recorded messages, the rest is kept', async () => {
+    const { openai } = setup([], true);
+    const apiKey = `sk-proj-${'aB3dE5fG7hJ9kL2mN4pQ6rS8tU1vW3xY5zA7'.repeat(2)}`;
+    const pemBody = 'MIIEowIBAAKCAQEA7bq9'.repeat(4);
+    const privateKey = `-----BEGIN RSA PRIVATE KEY-----\n${pemBody}\n${pemBody}\n-----END RSA PRIVATE KEY-----`;
+    // The provider server echoes the last user message, so the answer carries the secrets too.
+    await openai.chat.completions.create({
+      model: 'gpt-4o',
+      messages: user(`deploy with ${apiKey} and\n${privateKey}\nplease`),
+    });
+    const span = recorder.named('chat gpt-4o').at(-1)!;
+    const input = span.attributes[Attr.inputMessages] as string;
+    const output = span.attributes[Attr.outputMessages] as string;
+    for (const recorded of [input, output]) {
+      expect(recorded).toContain('[REDACTED:openai-key]');
+      expect(recorded).toContain('[REDACTED:private-key]');
+      expect(recorded).toContain('please');
+      expect(recorded).not.toContain(apiKey);
+      expect(recorded).not.toContain(pemBody);
+    }
+    expect(json(span, Attr.inputMessages)).toEqual(
+      user('deploy with [REDACTED:openai-key] and\n[REDACTED:private-key]\nplease'),
+    );
   });
 });

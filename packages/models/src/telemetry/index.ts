@@ -5,8 +5,11 @@ import {
   type EventName,
   errorType,
   Operation,
+  type RedactValueOptions,
+  redactValue,
   type Span,
   SpanKind,
+  secretDetectors,
 } from '@gatehouse/core';
 import type { ModelApi, ModelContext, ModelMiddleware, ModelResult, ResultSummary, Usage } from '../context/index.js';
 import { mapStream } from '../context/index.js';
@@ -63,6 +66,12 @@ const operationOf: Record<ModelApi, string> = {
  * the GenAI semantic-convention attributes, the `gen_ai.client.operation.duration` and
  * `gen_ai.client.token.usage` metrics, and a `model-call` event. For a stream, all three close when the
  * stream ends. Attributes are built only when the span records; the event only when someone listens.
+ *
+ * With `createGateway({ telemetry: { recordContent: true } })` and a recording span, a chat call's span also
+ * carries `gen_ai.input.messages` (chat `messages`, responses `input`, Anthropic `messages`),
+ * `gen_ai.system_instructions` (Anthropic `system`, responses `instructions`) and `gen_ai.output.messages` (the
+ * answer's message(s); for a stream, the text it carried, written when it ends or stops), as JSON with every
+ * secret redacted.
  */
 export function telemetryMiddleware(): ModelMiddleware {
   return async (context, next) => {
@@ -85,6 +94,9 @@ export function telemetryMiddleware(): ModelMiddleware {
       if (context.principal.team) span.setAttribute(Attr.team, context.principal.team);
       if (context.principal.user) span.setAttribute(Attr.user, context.principal.user);
     }
+    // Content only on request, and only for a span that keeps it: otherwise nothing below is computed.
+    const content = recording && telemetry.recordContent && contentApis.has(context.request.api);
+    if (content) recordInput(span, context.request.api, context.request.body);
     context.span = span;
     let result: ModelResult;
     try {
@@ -94,15 +106,97 @@ export function telemetryMiddleware(): ModelMiddleware {
       throw error;
     }
     if (result.type === 'response') {
+      if (content) setContent(span, Attr.outputMessages, outputOf(context.request.api, result.data));
       finish(context, span, recording, result.summary, undefined);
       return result;
     }
     const summary = result.summary;
+    if (!content)
+      return mapStream(result, {
+        end: () => finish(context, span, recording, summary, undefined),
+        stop: (error) => finish(context, span, recording, summary, error, error === undefined),
+      });
+    // The same pass over the chunks that closes the span also collects the streamed text.
+    const api = context.request.api;
+    const texts: string[] = [];
+    const writeOutput = () =>
+      setContent(
+        span,
+        Attr.outputMessages,
+        texts.map((text) => ({ role: 'assistant', content: text })),
+      );
     return mapStream(result, {
-      end: () => finish(context, span, recording, summary, undefined),
-      stop: (error) => finish(context, span, recording, summary, error, error === undefined),
+      chunk: (chunk) => {
+        collectText(api, chunk, texts);
+        return chunk;
+      },
+      end: () => {
+        writeOutput();
+        finish(context, span, recording, summary, undefined);
+      },
+      stop: (error) => {
+        writeOutput();
+        finish(context, span, recording, summary, error, error === undefined);
+      },
     });
   };
+}
+
+/** The generating APIs whose requests and answers are messages (embeddings and token counts are not). */
+const contentApis: ReadonlySet<ModelApi> = new Set<ModelApi>(['chat', 'messages', 'responses']);
+
+/**
+ * Secrets only: the user asked for content, so personal data stays, but a credential in a prompt or an answer
+ * never reaches a span. Each string is redacted before serialising: a key inside JSON text would be cut at its
+ * first escape (`\n` in a PEM block) and partly survive.
+ */
+const contentRedaction: RedactValueOptions = { detectors: secretDetectors };
+
+function setContent(span: Span, attribute: string, value: unknown): void {
+  if (value === undefined) return;
+  span.setAttribute(attribute, JSON.stringify(redactValue(value, contentRedaction)));
+}
+
+function recordInput(span: Span, api: ModelApi, body: Record<string, any>): void {
+  if (api === 'responses') {
+    setContent(span, Attr.inputMessages, body.input);
+    setContent(span, Attr.systemInstructions, body.instructions ?? undefined);
+    return;
+  }
+  setContent(span, Attr.inputMessages, body.messages);
+  if (api === 'messages') setContent(span, Attr.systemInstructions, body.system ?? undefined);
+}
+
+/** The answer's message(s) in the caller's shape: chat choices' messages, an Anthropic message, responses output. */
+function outputOf(api: ModelApi, data: any): unknown {
+  if (!data || typeof data !== 'object') return undefined;
+  if (api === 'chat')
+    return Array.isArray(data.choices) ? data.choices.map((choice: any) => choice?.message) : undefined;
+  if (api === 'messages') return [{ role: data.role ?? 'assistant', content: data.content }];
+  return data.output;
+}
+
+/** Adds a streamed chunk's text to `texts` (one entry per chat choice). */
+function collectText(api: ModelApi, chunk: any, texts: string[]): void {
+  if (!chunk || typeof chunk !== 'object') return;
+  if (api === 'chat') {
+    const choices = chunk.choices;
+    if (!Array.isArray(choices)) return;
+    for (const choice of choices) {
+      const text = choice?.delta?.content;
+      if (typeof text !== 'string') continue;
+      const index = typeof choice.index === 'number' ? choice.index : 0;
+      while (texts.length <= index) texts.push('');
+      texts[index] += text;
+    }
+    return;
+  }
+  let text: unknown;
+  if (api === 'messages') text = chunk.type === 'content_block_delta' ? chunk.delta?.text : undefined;
+  else text = chunk.type === 'response.output_text.delta' ? chunk.delta : undefined;
+  if (typeof text !== 'string') return;
+  if (texts.length === 0) texts.push(text);
+  else texts[0] += text;
 }
 
 function finish(
