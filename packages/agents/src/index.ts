@@ -25,7 +25,9 @@ export { fileSessions } from './session/file-sessions.js';
 export {
   type LimitReason,
   type PendingCall,
+  type RecordedRun,
   type RunRecord,
+  type RunRecordV1,
   type SessionState,
   type SessionStatus,
   type SessionStore,

@@ -5,7 +5,7 @@ import type { Agent } from '../agent/index.js';
 import { collectAgents } from '../agent/index.js';
 import { Runner } from '../runner/index.js';
 import type { RunResult } from '../runner/types.js';
-import { type RunRecord, type StepRecord, storeSessions } from '../session/index.js';
+import { type RunRecord, type RunRecordV1, type StepRecord, storeSessions, upgradeRecord } from '../session/index.js';
 
 /** What `replay()` answers: identical, or where the agent code first did something else than recorded. */
 export type ReplayResult =
@@ -52,9 +52,10 @@ function compare(step: number, expected: StepRecord['request'], actual: ChatComp
 }
 
 /**
- * Runs the agent code again against a session's run record: the model's answers and the tools' results
- * come from the record, nothing touches the network, and the first request that differs from the recorded
- * one is reported. Use it to check that a change to instructions, tools or handoffs keeps a past session's
+ * Runs the agent code again against a session's run record: every `run()` of the session in order, with
+ * the resumes that continued them; the model's answers and the tools' results come from the record, nothing
+ * touches the network, and the first request that differs from the recorded one is reported. Approvals and
+ * decisions are not asked again: the record holds what came of them. Use it to check that a change to instructions, tools or handoffs keeps a past session's
  * behaviour, or to find where it changes.
  *
  * @example
@@ -62,19 +63,32 @@ function compare(step: number, expected: StepRecord['request'], actual: ChatComp
  * const report = await replay([triage, analyst], state!.record);
  * if (!report.identical) console.log(report.step, report.path, report.expected, report.actual);
  */
-export async function replay(agents: Agent<any> | readonly Agent<any>[], record: RunRecord): Promise<ReplayResult> {
+export async function replay(
+  agents: Agent<any> | readonly Agent<any>[],
+  record: RunRecord | RunRecordV1,
+): Promise<ReplayResult> {
   const known = collectAgents(Array.isArray(agents) ? agents : [agents as Agent<any>]);
-  const entry = known.get(record.entryAgent);
-  if (!entry) {
-    return { identical: false, step: 0, path: 'agent', expected: record.entryAgent, actual: [...known.keys()] };
+  const { runs, steps, sessionId } = upgradeRecord(record);
+  for (const recorded of runs) {
+    if (!known.has(recorded.agent)) {
+      return {
+        identical: false,
+        step: recorded.firstStep,
+        path: 'agent',
+        expected: recorded.agent,
+        actual: [...known.keys()],
+      };
+    }
   }
   let used = 0;
+  // The step where the recorded run being replayed ended: a model call from there on belongs to the next run.
+  let runEnd = 0;
   const client = {
     chat: {
       completions: {
         create: async (params: ChatCompletionCreateParams) => {
           const step = used++;
-          const recorded = record.steps[step];
+          const recorded = step < runEnd ? steps[step] : undefined;
           if (!recorded) throw new Divergence(step, 'end', 'no further model call', params);
           compare(step, recorded.request, params);
           return structuredClone(recorded.response);
@@ -83,14 +97,11 @@ export async function replay(agents: Agent<any> | readonly Agent<any>[], record:
     },
   };
   const toolResults = new Map<string, string | undefined>();
-  for (const step of record.steps) {
+  for (const step of steps) {
     for (const call of step.toolCalls) toolResults.set(`${step.step}:${call.id}`, call.result);
   }
   const store = new MemoryStore();
-  let scope = mergeScope(
-    { principal: {}, sessionId: undefined, metadata: {}, signal: undefined },
-    { sessionId: record.sessionId },
-  );
+  let scope = mergeScope({ principal: {}, sessionId: undefined, metadata: {}, signal: undefined }, { sessionId });
   const runner = new Runner({
     client,
     modelSpans: false,
@@ -117,30 +128,38 @@ export async function replay(agents: Agent<any> | readonly Agent<any>[], record:
     agents: [...known.values()],
     recordedToolResult: (step, callId) => toolResults.get(`${step}:${callId}`),
   });
-  try {
-    let result = await runner.run(entry, record.input, { sessionId: record.sessionId });
-    // A session that reached a limit and was resumed continues in the record: resume it here too.
-    while (result.status === 'limit' && used < record.steps.length) result = await runner.resume(record.sessionId);
-    if (used < record.steps.length) {
+  let result: RunResult | undefined;
+  for (let index = 0; index < runs.length; index++) {
+    const recorded = runs[index]!;
+    runEnd = runs[index + 1]?.firstStep ?? steps.length;
+    try {
+      result = await runner.run(known.get(recorded.agent)!, recorded.input, { sessionId });
+      // A run that reached a limit and was resumed continues in the record: resume it here too.
+      while (result.status === 'limit' && used < runEnd) result = await runner.resume(sessionId);
+    } catch (error) {
+      if (error instanceof Divergence) {
+        return { identical: false, step: error.step, path: error.path, expected: error.expected, actual: error.actual };
+      }
+      // A run that failed in the record too, at the same step, is replayed faithfully; the session goes on.
+      if (recorded.status === 'failed' && used === runEnd) continue;
       return {
         identical: false,
-        step: used,
-        path: 'end',
-        expected: record.steps[used]!.request,
-        actual: 'the run ended',
+        step: Math.max(0, used - 1),
+        path: 'error',
+        expected: steps[used] ? 'the recorded run' : 'the recorded final answer',
+        actual: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
       };
     }
-    return { identical: true, result };
-  } catch (error) {
-    if (error instanceof Divergence) {
-      return { identical: false, step: error.step, path: error.path, expected: error.expected, actual: error.actual };
+    if (used < runEnd) return ended(used, steps[used]!.request);
+    if (recorded.status === 'failed') {
+      return { identical: false, step: Math.max(0, used - 1), path: 'end', expected: 'failed', actual: result.status };
     }
-    return {
-      identical: false,
-      step: Math.max(0, used - 1),
-      path: 'error',
-      expected: record.steps[used] ? 'the recorded run' : 'the recorded final answer',
-      actual: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-    };
   }
+  if (!result) return ended(0, steps[0]?.request);
+  return { identical: true, result };
+}
+
+/** The replayed run ended where the record goes on. */
+function ended(step: number, expected: unknown): ReplayResult {
+  return { identical: false, step, path: 'end', expected, actual: 'the run ended' };
 }

@@ -24,7 +24,14 @@ import type {
 } from 'openai/resources/chat/completions';
 import { type Agent, type AgentLimits, collectAgents } from '../agent/index.js';
 import { OutputValidationError } from '../errors/index.js';
-import type { LimitReason, PendingCall, SessionState, SessionStore, Usage } from '../session/index.js';
+import {
+  type LimitReason,
+  type PendingCall,
+  type SessionState,
+  type SessionStore,
+  type Usage,
+  upgradeRecord,
+} from '../session/index.js';
 import type { LocalTool, ToolExecution } from '../tool/index.js';
 import { type ChatClient, callModel } from './model.js';
 import { resultText, type SourceTool, type ToolSource, valueText } from './tool-source.js';
@@ -152,10 +159,9 @@ export class Runner {
     if (typeof input !== 'string')
       throw new InvalidInputError({ message: 'run(agent, input): input must be a string' });
     this.register(agent);
-    const sessions = this.#options.sessions;
     const id = options.sessionId ?? randomUUID();
     const principal = { ...this.#options.runtime.scope().principal, ...options.principal };
-    let state = options.sessionId === undefined ? undefined : await sessions.load(id);
+    let state = options.sessionId === undefined ? undefined : await this.get(id);
     if (state && !terminal.has(state.status) && state.status !== 'limit') {
       throw new InvalidInputError({
         message: `session ${id} is ${state.status}; answer it with approve(), reject(), decide() or resume() before running it again`,
@@ -170,6 +176,8 @@ export class Runner {
     } else {
       state = newState(id, agent, principal, input);
     }
+    // Each run of the session is recorded with its input, so that replay() runs them all again.
+    state.record.runs.push({ agent: agent.name, input, firstStep: state.record.steps.length, status: 'running' });
     state.messages.push({ role: 'user', content: input });
     return this.#drive(this.#newRun(state, agent, options.signal, emit, true));
   }
@@ -219,8 +227,11 @@ export class Runner {
   }
 
   /** The session's state as last checkpointed. */
-  get(sessionId: string): Promise<SessionState | undefined> {
-    return this.#options.sessions.load(sessionId);
+  async get(sessionId: string): Promise<SessionState | undefined> {
+    const state = await this.#options.sessions.load(sessionId);
+    // Sessions saved before records kept every run are read in the current form.
+    if (state) state.record = upgradeRecord(state.record);
+    return state;
   }
 
   async #answer(
@@ -255,7 +266,7 @@ export class Runner {
   }
 
   async #load(sessionId: string): Promise<SessionState> {
-    const state = await this.#options.sessions.load(sessionId);
+    const state = await this.get(sessionId);
     if (!state) throw new NotFoundError({ message: `no session ${sessionId} in the session store` });
     return state;
   }
@@ -619,7 +630,8 @@ export class Runner {
           }
           break;
         case 'planned':
-          if (!replaying && this.#needsApproval(agent, call)) {
+          // A replay answers approvals from the record; a call the record has no result for was still waiting.
+          if (this.#needsApproval(agent, call) && (!replaying || this.#recorded(call) === undefined)) {
             call.state = 'awaiting-approval';
             blocked = true;
             run.emit?.({
@@ -696,6 +708,10 @@ export class Runner {
         to: target.name,
       });
     }
+  }
+
+  #recorded(call: PendingCall): string | undefined {
+    return this.#options.recordedToolResult?.(call.step, call.id);
   }
 
   #needsApproval(agent: Agent<any>, call: PendingCall): boolean {
@@ -840,6 +856,8 @@ export class Runner {
     const { state } = run;
     const save = run.saving.then(() => {
       state.updatedAt = Date.now();
+      const recorded = state.record.runs.at(-1);
+      if (recorded) recorded.status = state.status;
       return this.#options.sessions.save(state);
     });
     // One failed save must not block the ones after it; the caller of this save still sees its failure.
@@ -878,7 +896,7 @@ function newState(id: string, agent: Agent<any>, principal: Principal, input: st
     cost: 0,
     step: 0,
     pending: [],
-    record: { version: 1, sessionId: id, entryAgent: agent.name, input, steps: [] },
+    record: { version: 2, sessionId: id, entryAgent: agent.name, input, runs: [], steps: [] },
     createdAt: now,
     updatedAt: now,
   };

@@ -22,7 +22,14 @@ function sample(id: string): SessionState {
     cost: 0,
     step: 0,
     pending: [],
-    record: { version: 1, sessionId: id, entryAgent: 'a', input: 'hi', steps: [] },
+    record: {
+      version: 2,
+      sessionId: id,
+      entryAgent: 'a',
+      input: 'hi',
+      runs: [{ agent: 'a', input: 'hi', firstStep: 0 }],
+      steps: [],
+    },
     createdAt: 1,
     updatedAt: 1,
   };

@@ -57,13 +57,56 @@ export interface StepRecord {
   usage: Usage;
 }
 
-/** The run record kept with the session: enough to `replay()` it with no network. */
+/** One `run()` of a session, with the resumes, approvals and decisions that continued it. */
+export interface RecordedRun {
+  /** The agent `run()` was given. */
+  agent: string;
+  input: string;
+  /** The index in `steps` of the run's first step. */
+  firstStep: number;
+  /** Where the session was at the run's last checkpoint (absent in records written as version 1). */
+  status?: SessionStatus;
+}
+
+/**
+ * The run record kept with the session: every `run()` of it, in order, with its steps; enough to `replay()`
+ * the whole session with no network. Version 2 added `runs`; `upgradeRecord()` reads version 1 records.
+ */
 export interface RunRecord {
+  version: 2;
+  sessionId: string;
+  /** The agent of the first run (as in version 1). */
+  entryAgent: string;
+  /** The input of the first run (as in version 1); `runs` has every input. */
+  input: string;
+  runs: RecordedRun[];
+  /** Every step of every run, in order: `steps[n].step === n`. */
+  steps: StepRecord[];
+}
+
+/** A run record written before a session kept more than its first run. */
+export interface RunRecordV1 {
   version: 1;
   sessionId: string;
   entryAgent: string;
   input: string;
   steps: StepRecord[];
+}
+
+/**
+ * The current form of a run record of any version. A version 1 record becomes one run starting at step 0:
+ * it held steps of later runs too, but not where they started or what their input was.
+ */
+export function upgradeRecord(record: RunRecord | RunRecordV1): RunRecord {
+  if (record.version === 2) return record;
+  return {
+    version: 2,
+    sessionId: record.sessionId,
+    entryAgent: record.entryAgent,
+    input: record.input,
+    runs: [{ agent: record.entryAgent, input: record.input, firstStep: 0 }],
+    steps: record.steps,
+  };
 }
 
 /** Everything a session is, checkpointed after each step. JSON-serialisable. */
