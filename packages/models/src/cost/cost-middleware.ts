@@ -41,6 +41,31 @@ export function costKey(period: 'day' | 'month', label: string): string {
 
 const dayMs = 86_400_000;
 
+/** How many field names of one kind (`team:…`, `user:…`) are kept built; past it they are built per call. */
+const fieldNameLimit = 10_000;
+
+/**
+ * The totals' field names (`model:gpt-4o`, `team:risk`, …), built once per value: a string made per call is
+ * hashed afresh by every `Map` it is looked up in, a kept one only once.
+ */
+class FieldNames {
+  readonly #prefix: string;
+  readonly #names = new Map<string, string>();
+
+  constructor(prefix: string) {
+    this.#prefix = prefix;
+  }
+
+  of(value: string): string {
+    let name = this.#names.get(value);
+    if (name === undefined) {
+      name = this.#prefix + value;
+      if (this.#names.size < fieldNameLimit) this.#names.set(value, name);
+    }
+    return name;
+  }
+}
+
 const costMarker = Symbol.for('gatehouse.models.costMiddleware');
 
 /** Whether `middleware` was made by `costMiddleware()`: `models()` then adds no cost middleware of its own. */
@@ -72,6 +97,12 @@ export function costMiddleware(options: CostOptions = {}): ModelMiddleware {
   let dayKey = '';
   let monthLabel = '';
   let monthKey = '';
+  const modelFields = new FieldNames('model:');
+  const targetFields = new FieldNames('target:');
+  const teamFields = new FieldNames('team:');
+  const userFields = new FieldNames('user:');
+  const agentFields = new FieldNames('agent:');
+  const routeFields = new FieldNames('route:');
 
   const write = (context: ModelContext, store: Store, key: string, amounts: Record<string, number>, ttl: number) => {
     // Synchronous on the memory store: no promise on the hot path of a single process.
@@ -111,14 +142,14 @@ export function costMiddleware(options: CostOptions = {}): ModelMiddleware {
       monthKey = costKey('month', monthLabel);
     }
     const amounts: Record<string, number> = cost
-      ? { total: cost.usd, calls: 1, [`model:${target.model}`]: cost.usd, [`target:${target.id}`]: cost.usd }
+      ? { total: cost.usd, calls: 1, [modelFields.of(target.model)]: cost.usd, [targetFields.of(target.id)]: cost.usd }
       : { calls: 1, unpriced: 1 };
     if (cost) {
       const { principal, route } = context;
-      if (principal.team !== undefined) amounts[`team:${principal.team}`] = cost.usd;
-      if (principal.user !== undefined) amounts[`user:${principal.user}`] = cost.usd;
-      if (principal.agent !== undefined) amounts[`agent:${principal.agent}`] = cost.usd;
-      if (route !== undefined) amounts[`route:${route.name}`] = cost.usd;
+      if (principal.team !== undefined) amounts[teamFields.of(principal.team)] = cost.usd;
+      if (principal.user !== undefined) amounts[userFields.of(principal.user)] = cost.usd;
+      if (principal.agent !== undefined) amounts[agentFields.of(principal.agent)] = cost.usd;
+      if (route !== undefined) amounts[routeFields.of(route.name)] = cost.usd;
     }
     write(context, context.store, dayKey, amounts, dayTtl);
     write(context, context.store, monthKey, amounts, monthTtl);
