@@ -94,7 +94,9 @@ export async function callTarget(ctx: ModelContext, settings: UpstreamSettings):
     const body = { ...request.body, model: target.model, ...target.parameters };
     const sent = send(target.client, request.api, body, options);
     deadline?.track(sent);
-    const { data, response } = await answerOf(sent);
+    // Read here rather than through `answerOf`: one async function less on every call (see `answerOf`).
+    const response = await sent.asResponse();
+    const data = await sent.then(identity);
     if (!request.stream) return { type: 'response', data, response, target, summary: summarize(request.api, data) };
     const summary = emptySummary();
     const chunks = checkedStream(request.api, data, summary, target, true);
@@ -116,7 +118,10 @@ export async function callPassthrough(ctx: ModelContext): Promise<ModelResult> {
   let options = request.options;
   // The scope's signal (from gateway.run) is merged in; the caller's own options are otherwise untouched.
   if (ctx.signal && ctx.signal !== options?.signal) options = { ...options, signal: ctx.signal };
-  const { data, response } = await answerOf(send(target.client, request.api, request.body, options));
+  const sent = send(target.client, request.api, request.body, options);
+  // Read here rather than through `answerOf`: one async function less on every call (see `answerOf`).
+  const response = await sent.asResponse();
+  const data = await sent.then(identity);
   if (!request.stream) return { type: 'response', data, response, target, summary: summarize(request.api, data) };
   const summary = emptySummary();
   return {
