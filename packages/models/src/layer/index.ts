@@ -9,9 +9,9 @@ import type {
 } from '../context/index.js';
 import { type CostReport, type CostReportOptions, costReport } from '../cost/index.js';
 import { type CompiledRoute, compileOptions, type ModelsOptions, providerKind } from '../options/index.js';
-import { circuitBreakerMiddleware, type TargetHealth } from '../resilience/circuit-breaker-middleware.js';
+import { breakerGuard, circuitBreakerMiddleware, type TargetHealth } from '../resilience/circuit-breaker-middleware.js';
 import { retryMiddleware } from '../resilience/retry-middleware.js';
-import { timeoutMiddleware } from '../resilience/timeout-middleware.js';
+import { guardedTimeout } from '../resilience/timeout-middleware.js';
 import { LatencyTracker, routeExecutor } from '../routing/index.js';
 import { attemptSpan, telemetryMiddleware } from '../telemetry/index.js';
 import { callPassthrough, callTarget } from '../upstream/index.js';
@@ -118,8 +118,10 @@ export function models(options: ModelsOptions = {}): Layer<'models', ModelsApi> 
       };
       // Per target: retry sees an attempt first (and re-runs what follows), then the breaker, then the timeout.
       const perAttempt: ModelMiddleware[] = [];
-      if (breaker) perAttempt.push(breaker);
-      if (compiled.timeout !== false) perAttempt.push(timeoutMiddleware(compiled.timeout));
+      if (compiled.timeout !== false)
+        // The breaker's steps run inside the timeout's callbacks: one promise per attempt instead of two.
+        perAttempt.push(guardedTimeout(compiled.timeout, breaker && breakerGuard(breaker)));
+      else if (breaker) perAttempt.push(breaker);
       const inner = compose(perAttempt, attempt);
       const retry = compiled.retry === false ? undefined : retryMiddleware(compiled.retry);
       const runTarget: Handler<ModelContext, ModelResult> = retry

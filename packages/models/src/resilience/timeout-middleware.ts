@@ -1,6 +1,7 @@
 import { TimeoutError } from '@gatehouse/core';
 import type { ModelMiddleware, ModelResult } from '../context/index.js';
 import type { TimeoutOptions } from '../options/index.js';
+import type { AttemptGuard } from './circuit-breaker-middleware.js';
 import { enterDeadline, leaveDeadline } from './deadline.js';
 
 /**
@@ -12,9 +13,27 @@ import { enterDeadline, leaveDeadline } from './deadline.js';
  * its per-request `timeout` and the expiry aborts the request's own controller (see `AttemptDeadline`).
  */
 export function timeoutMiddleware(options: TimeoutOptions = {}): ModelMiddleware {
+  return guardedTimeout(options, undefined);
+}
+
+/**
+ * The timeout middleware with a circuit breaker's steps run in its own callbacks: what `breaker → timeout` does as
+ * two middlewares, with one promise per attempt instead of two. The breaker sees what it would see outside the
+ * timeout: the `TimeoutError` when the timer fires first, otherwise the attempt's answer or failure.
+ */
+export function guardedTimeout(options: TimeoutOptions, guard: AttemptGuard | undefined): ModelMiddleware {
   const total = options.ms ?? 60_000;
   const firstToken = options.firstTokenMs ?? total;
   return (context, next) => {
+    const id = guard === undefined ? undefined : context.target?.id;
+    let probe = false;
+    if (id !== undefined) {
+      try {
+        probe = guard!.admit(id);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
     const ms = context.target?.timeoutMs ?? (context.request.stream ? firstToken : total);
     const deadline = enterDeadline(context, ms);
     return new Promise<ModelResult>((resolve, reject) => {
@@ -26,6 +45,7 @@ export function timeoutMiddleware(options: TimeoutOptions = {}): ModelMiddleware
           timeoutMs: ms,
         });
         deadline.expire(error);
+        if (id !== undefined) guard!.failed(id, probe, error);
         reject(error);
       }, ms);
       let attempt: Promise<ModelResult>;
@@ -41,11 +61,16 @@ export function timeoutMiddleware(options: TimeoutOptions = {}): ModelMiddleware
           // A stream that arrives after the timeout fired is cancelled, not leaked.
           if (deadline.expired) {
             if (result.type === 'stream') result.controller.abort();
-          } else resolve(result);
+          } else {
+            if (id !== undefined) guard!.succeeded(id);
+            resolve(result);
+          }
         },
         (error) => {
           clearTimeout(timer);
           leaveDeadline(context, deadline);
+          // After the timer fired the breaker has counted the `TimeoutError` already.
+          if (id !== undefined && !deadline.expired) guard!.failed(id, probe, error);
           reject(error);
         },
       );

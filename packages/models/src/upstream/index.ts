@@ -20,7 +20,7 @@ const identity = (value: unknown) => value;
 export async function answerOf(sent: SentRequest): Promise<{ data: any; response: Response }> {
   const response = await sent.asResponse();
   // `then` with a callback, not `await sent`: awaiting the `APIPromise` subclass itself takes extra turns.
-  const data = await sent.then(identity);
+  const data: any = await sent.then(identity);
   return { data, response };
 }
 
@@ -96,7 +96,7 @@ export async function callTarget(ctx: ModelContext, settings: UpstreamSettings):
     deadline?.track(sent);
     // Read here rather than through `answerOf`: one async function less on every call (see `answerOf`).
     const response = await sent.asResponse();
-    const data = await sent.then(identity);
+    const data: any = await sent.then(identity);
     if (!request.stream) return { type: 'response', data, response, target, summary: summarize(request.api, data) };
     const summary = emptySummary();
     const chunks = checkedStream(request.api, data, summary, target, true);
@@ -121,7 +121,7 @@ export async function callPassthrough(ctx: ModelContext): Promise<ModelResult> {
   const sent = send(target.client, request.api, request.body, options);
   // Read here rather than through `answerOf`: one async function less on every call (see `answerOf`).
   const response = await sent.asResponse();
-  const data = await sent.then(identity);
+  const data: any = await sent.then(identity);
   if (!request.stream) return { type: 'response', data, response, target, summary: summarize(request.api, data) };
   const summary = emptySummary();
   return {
