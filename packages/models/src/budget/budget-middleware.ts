@@ -156,6 +156,31 @@ interface CompiledLimit {
   readonly soft: boolean;
   /** `budget:<id>:`, the fixed part of every key of this limit. */
   readonly keyPrefix: string;
+  /** The keys of the current period by value, built once each (see `keyOf`). */
+  keys: Map<string, string>;
+  /** The period label `keys` were built for. */
+  keysLabel: string;
+}
+
+/** How many keys of one limit's period are kept built; past it they are built per call. */
+const keyCacheLimit = 10_000;
+
+/**
+ * The store key of `value`'s counter in `label`'s period, built once per value and period: a string made per
+ * call is hashed afresh by the store's `Map`, a kept one only once.
+ */
+function keyOf(limit: CompiledLimit, value: string, label: string | undefined): string {
+  const period = label ?? '';
+  if (limit.keysLabel !== period) {
+    limit.keys = new Map();
+    limit.keysLabel = period;
+  }
+  let key = limit.keys.get(value);
+  if (key === undefined) {
+    key = label === undefined ? `${limit.keyPrefix}${value}` : `${limit.keyPrefix}${value}:${label}`;
+    if (limit.keys.size < keyCacheLimit) limit.keys.set(value, key);
+  }
+  return key;
 }
 
 /** One limit's share of one call. */
@@ -242,6 +267,8 @@ export function budgetMiddleware(options: BudgetOptions): ModelMiddleware {
       clock: limit.window === 'total' ? undefined : new PeriodClock(limit.window),
       soft: limit.soft === true,
       keyPrefix: `budget:${id}:`,
+      keys: new Map(),
+      keysLabel: '',
     };
   });
   const measured = limits.some((limit) => limit.kind !== 'requests');
@@ -326,7 +353,7 @@ export function budgetMiddleware(options: BudgetOptions): ModelMiddleware {
       const period = limit.clock?.at(time);
       (reservations ??= []).push({
         limit,
-        key: period ? `${limit.keyPrefix}${value}:${period.label}` : `${limit.keyPrefix}${value}`,
+        key: keyOf(limit, value, period?.label),
         value,
         amount,
         endsAt: period ? period.endsAt : Infinity,
@@ -369,12 +396,14 @@ export function budgetMiddleware(options: BudgetOptions): ModelMiddleware {
   function reserve(context: ModelContext, reservations: Reservation[], time: number): Promise<void> | undefined {
     const store = context.store;
     let pending = false;
-    const answers = reservations.map((reservation) => {
+    const answers: (ConsumeResult | Promise<ConsumeResult>)[] = [];
+    for (let index = 0; index < reservations.length; index++) {
+      const reservation = reservations[index]!;
       const windowMs = reservation.endsAt === Infinity ? 0 : reservation.endsAt - time;
       const answer = consumeNow(store, reservation.key, reservation.amount, reservation.limit.max, windowMs);
       if (answer instanceof Promise) pending = true;
-      return answer;
-    });
+      answers.push(answer);
+    }
     if (pending) return Promise.all(answers).then((results) => decide(context, reservations, results, time));
     return decide(context, reservations, answers as ConsumeResult[], time);
   }
@@ -388,9 +417,11 @@ export function budgetMiddleware(options: BudgetOptions): ModelMiddleware {
     const store = context.store;
     let refused: { reservation: Reservation; remaining: number } | undefined;
     let forced: Promise<unknown>[] | undefined;
-    for (const [index, reservation] of reservations.entries()) {
+    // Index loops: `entries()` makes an iterator and a pair per reservation on every call.
+    for (let index = 0; index < reservations.length; index++) {
       const result = results[index]!;
       if (result.allowed) continue;
+      const reservation = reservations[index]!;
       if (reservation.limit.soft) {
         // Counted anyway: a soft limit tells, it does not stop.
         const windowMs = reservation.endsAt === Infinity ? 0 : reservation.endsAt - time;
