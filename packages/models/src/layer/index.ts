@@ -10,6 +10,7 @@ import type {
 import { type CostReport, type CostReportOptions, costReport } from '../cost/index.js';
 import { type CompiledRoute, compileOptions, type ModelsOptions, providerKind } from '../options/index.js';
 import { breakerGuard, circuitBreakerMiddleware, type TargetHealth } from '../resilience/circuit-breaker-middleware.js';
+import { deadlineSlot } from '../resilience/deadline.js';
 import { retryMiddleware } from '../resilience/retry-middleware.js';
 import { guardedTimeout } from '../resilience/timeout-middleware.js';
 import { LatencyTracker, routeExecutor } from '../routing/index.js';
@@ -173,8 +174,12 @@ export function models(options: ModelsOptions = {}): Layer<'models', ModelsApi> 
           attemptSignal: undefined,
           attempt: 0,
           usage: undefined,
+          // Born with every field a call may set (cost, the attempt deadline), so that setting one later does not
+          // change the object's hidden class, which would make every later read of it slower.
+          cost: undefined,
+          [deadlineSlot]: undefined,
           startTime: performance.now(),
-        };
+        } as ModelContext;
         return chain(context);
       };
 

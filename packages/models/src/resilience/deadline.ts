@@ -78,6 +78,12 @@ function abortRequest(request: SdkRequest): void {
 const slot: unique symbol = Symbol('gatehouse.attemptDeadline');
 type Holder = { [slot]?: AttemptDeadline | undefined };
 
+/**
+ * The property a context keeps its deadline under, for the layer to write into its context literal: a context
+ * born with it keeps one hidden class when a timeout sets it, instead of changing shape on every call.
+ */
+export const deadlineSlot: typeof slot = slot;
+
 /** The deadline of the attempt `context` is making, if a timeout middleware is timing it. */
 export function deadlineOf(context: ModelContext): AttemptDeadline | undefined {
   return (context as Holder)[slot];
