@@ -174,11 +174,20 @@ export class RedisStore implements Store {
   async close(): Promise<void> {
     if (!this.#ownsClient) return;
     if (this.#client.status === 'end') return;
+    // QUIT waits for the server's reply; on a connection that is going away that reply may never come, and a
+    // promise with nothing behind it would leave the caller hanging. Disconnect after a second either way.
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, 1_000);
+      timer.unref();
+    });
     try {
-      await this.#client.quit();
+      await Promise.race([this.#client.quit(), gaveUp]);
     } catch {
       // Already disconnected: nothing to release.
-      this.#client.disconnect();
+    } finally {
+      clearTimeout(timer);
+      if ((this.#client.status as string) !== 'end') this.#client.disconnect();
     }
   }
 

@@ -16,5 +16,8 @@ while (!received.includes('go\n')) {
 }
 process.stdin.pause();
 const output = await prepared.run();
-await prepared.close?.();
+// The output first: a close that never settles (a client quitting on a connection that is already gone leaves a
+// promise with nothing to keep the process alive) must not swallow it.
 process.stdout.write(`${JSON.stringify({ output })}\n`);
+await Promise.race([prepared.close?.(), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
+process.exit(0);
