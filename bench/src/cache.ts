@@ -1,29 +1,10 @@
 import { createGateway } from '@gatehouse/core';
 import { cacheMiddleware, models } from '@gatehouse/models';
-import OpenAI from 'openai';
 import { measure, type Sample } from './measure.js';
-
-/** A chat completion the in-memory `fetch` answers with, so the benchmark measures the gateway, not a network. */
-const completion = JSON.stringify({
-  id: 'chatcmpl-bench',
-  object: 'chat.completion',
-  created: 1,
-  model: 'gpt-4o',
-  choices: [
-    {
-      index: 0,
-      message: { role: 'assistant', content: 'A short answer of a few words.', refusal: null },
-      finish_reason: 'stop',
-      logprobs: null,
-    },
-  ],
-  usage: { prompt_tokens: 300, completion_tokens: 8, total_tokens: 308 },
-});
-const headers = { 'content-type': 'application/json', 'x-request-id': 'req_bench' };
-const memoryFetch = (async () => new Response(completion, { status: 200, headers })) as unknown as typeof fetch;
+import { memoryClient } from './memory-client.js';
 
 const client = () =>
-  new OpenAI({ apiKey: 'bench', baseURL: 'http://bench.invalid/v1', fetch: memoryFetch, maxRetries: 0 });
+  memoryClient({ content: 'A short answer of a few words.', promptTokens: 300, completionTokens: 8 });
 
 /** A request of a realistic size: a system prompt of about 1 kB and a question. */
 const system = 'You answer questions about the product, briefly and politely. '.repeat(16);

@@ -1,27 +1,7 @@
 import { createGateway } from '@gatehouse/core';
 import { models } from '@gatehouse/models';
-import OpenAI from 'openai';
 import { measure, type Sample } from './measure.js';
-
-/** A chat completion the in-memory `fetch` answers with, so the benchmark measures the gateway, not a network. */
-const completion = JSON.stringify({
-  id: 'chatcmpl-bench',
-  object: 'chat.completion',
-  created: 1,
-  model: 'gpt-4o',
-  choices: [
-    { index: 0, message: { role: 'assistant', content: 'ok', refusal: null }, finish_reason: 'stop', logprobs: null },
-  ],
-  usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 },
-});
-const headers = { 'content-type': 'application/json', 'x-request-id': 'req_bench' };
-
-/** Answers every request from memory: a fresh `Response` (bodies are read once) over a prebuilt string. */
-const memoryFetch = (async () => new Response(completion, { status: 200, headers })) as unknown as typeof fetch;
-
-function client(): OpenAI {
-  return new OpenAI({ apiKey: 'bench', baseURL: 'http://bench.invalid/v1', fetch: memoryFetch, maxRetries: 0 });
-}
+import { memoryClient as client } from './memory-client.js';
 
 /**
  * The overhead a wrapped client adds to a chat completion, against the raw client in the same process with the
