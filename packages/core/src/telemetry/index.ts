@@ -2,6 +2,7 @@ import {
   type Attributes,
   type Context,
   context,
+  createNoopMeter,
   type Histogram,
   type Meter,
   metrics,
@@ -100,8 +101,9 @@ export class Telemetry {
   #globalProvider: TracerProvider | undefined;
   #globalTracer: Tracer | undefined;
   readonly #meter: Meter | undefined;
-  #tokenUsage: Histogram | undefined;
-  #duration: Histogram | undefined;
+  #meterSource: object | undefined;
+  #histograms: { duration: Histogram; tokenUsage: Histogram } | undefined;
+  #metricsOn = false;
 
   constructor(options: TelemetryOptions = {}) {
     this.#tracer = options.tracer;
@@ -148,12 +150,19 @@ export class Telemetry {
     span.end();
   }
 
+  /**
+   * Whether metrics go anywhere: false while no meter provider is registered (and no `meter` was given), when
+   * every instrument is the API's no-op one. Callers skip building metric attributes then. Follows a provider
+   * registered later, like the tracer.
+   */
+  get metricsOn(): boolean {
+    this.#instruments();
+    return this.#metricsOn;
+  }
+
   /** Records `gen_ai.client.token.usage` for input and output tokens. */
   recordTokens(input: number | undefined, output: number | undefined, attributes: Attributes): void {
-    const histogram = (this.#tokenUsage ??= this.#meterOrGlobal().createHistogram(Metric.tokenUsage, {
-      unit: '{token}',
-      description: 'Number of input and output tokens used',
-    }));
+    const histogram = this.#instruments().tokenUsage;
     // The token type is written before the spread: V8 copies `{ ...attributes }` fast but adding a key after a
     // spread builds a new hidden class on every call (over 1 µs each). Callers never pass `gen_ai.token.type`.
     if (input !== undefined) histogram.record(input, { [Attr.tokenType]: 'input', ...attributes });
@@ -162,17 +171,33 @@ export class Telemetry {
 
   /** Records `gen_ai.client.operation.duration` in seconds. */
   recordDuration(seconds: number, attributes: Attributes): void {
-    const histogram = (this.#duration ??= this.#meterOrGlobal().createHistogram(Metric.operationDuration, {
-      unit: 's',
-      description: 'GenAI operation duration',
-    }));
-    histogram.record(seconds, attributes);
+    this.#instruments().duration.record(seconds, attributes);
   }
 
-  #meterOrGlobal(): Meter {
-    return this.#meter ?? metrics.getMeter(name);
+  /** The GenAI histograms of the meter in force: made once per meter provider (the global one may change). */
+  #instruments(): { duration: Histogram; tokenUsage: Histogram } {
+    const provider = this.#meter ?? metrics.getMeterProvider();
+    if (provider !== this.#meterSource || this.#histograms === undefined) {
+      const meter = this.#meter ?? metrics.getMeter(name);
+      this.#meterSource = provider;
+      this.#histograms = {
+        duration: meter.createHistogram(Metric.operationDuration, {
+          unit: 's',
+          description: 'GenAI operation duration',
+        }),
+        tokenUsage: meter.createHistogram(Metric.tokenUsage, {
+          unit: '{token}',
+          description: 'Number of input and output tokens used',
+        }),
+      };
+      this.#metricsOn = this.#histograms.duration !== noopHistogram;
+    }
+    return this.#histograms;
   }
 }
+
+/** What every no-op meter answers for a histogram: one shared instance. */
+const noopHistogram = createNoopMeter().createHistogram('noop');
 
 /** The `error.type` value for an error: a Gatehouse code, an HTTP status, or the class name. */
 export function errorType(error: unknown): string {

@@ -1,18 +1,11 @@
 import { compose, type GatewayRuntime, type Handler, type Layer } from '@gatehouse/core';
-import type {
-  ModelApi,
-  ModelContext,
-  ModelMiddleware,
-  ModelResult,
-  ProviderKind,
-  TargetInfo,
-} from '../context/index.js';
+import type { ModelApi, ModelContext, ModelResult, ProviderKind, TargetInfo } from '../context/index.js';
 import { type CostReport, type CostReportOptions, costReport } from '../cost/index.js';
 import { type CompiledRoute, compileOptions, type ModelsOptions, providerKind } from '../options/index.js';
 import { breakerGuard, circuitBreakerMiddleware, type TargetHealth } from '../resilience/circuit-breaker-middleware.js';
 import { deadlineSlot } from '../resilience/deadline.js';
-import { retryMiddleware } from '../resilience/retry-middleware.js';
-import { guardedTimeout } from '../resilience/timeout-middleware.js';
+import { retryAfterFailure } from '../resilience/retry-middleware.js';
+import { timedAttempt } from '../resilience/timeout-middleware.js';
 import { LatencyTracker, routeExecutor } from '../routing/index.js';
 import { attemptSpan, telemetryMiddleware } from '../telemetry/index.js';
 import { callPassthrough, callTarget } from '../upstream/index.js';
@@ -117,18 +110,16 @@ export function models(options: ModelsOptions = {}): Layer<'models', ModelsApi> 
         if (!context.span.isRecording()) return callTarget(context, settings);
         return attemptSpan(context, () => callTarget(context, settings));
       };
-      // Per target: retry sees an attempt first (and re-runs what follows), then the breaker, then the timeout.
-      const perAttempt: ModelMiddleware[] = [];
-      if (compiled.timeout !== false)
-        // The breaker's steps run inside the timeout's callbacks: one promise per attempt instead of two.
-        perAttempt.push(guardedTimeout(compiled.timeout, breaker && breakerGuard(breaker)));
-      else if (breaker) perAttempt.push(breaker);
-      const inner = compose(perAttempt, attempt);
-      const retry = compiled.retry === false ? undefined : retryMiddleware(compiled.retry);
-      const runTarget: Handler<ModelContext, ModelResult> = retry
-        ? (context) => retry(context, (next) => inner(next ?? context))
-        : inner;
-      const executeRoute = routeExecutor(runTarget, latency);
+      // Per attempt at a target: the breaker, then the timeout (the breaker's steps run inside the timeout's
+      // callbacks: one promise per attempt instead of two).
+      let inner: Handler<ModelContext, ModelResult> = attempt;
+      if (compiled.timeout !== false) {
+        const timed = timedAttempt(compiled.timeout, breaker && breakerGuard(breaker));
+        inner = (context) => timed(context, attempt);
+      } else if (breaker) inner = compose([breaker], attempt);
+      // The first attempt at each target runs straight through; the retry policy takes over after a failure.
+      const retry = compiled.retry === false ? undefined : retryAfterFailure(compiled.retry);
+      const executeRoute = routeExecutor(inner, retry, latency);
 
       const handler: Handler<ModelContext, ModelResult> = (context) => {
         const route = context.route as CompiledRoute | undefined;

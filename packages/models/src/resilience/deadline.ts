@@ -7,6 +7,91 @@ interface SdkRequest {
 
 const ignore = () => {};
 
+/** What the shared timer holds: a moment (`performance.now()` scale) and what to do then, unless cancelled. */
+interface Timed {
+  readonly at: number;
+  /** Set when the attempt ended first: the entry is skipped (and dropped) instead of being removed at once. */
+  cancelled: boolean;
+  fire(): void;
+}
+
+const maxDelayMs = 2 ** 31 - 1;
+
+/** The entries of one duration: added in the order they expire, so the soonest is always at `head`. */
+interface Lane {
+  items: Timed[];
+  head: number;
+}
+
+/**
+ * One timer for the expiry of every attempt in the process, instead of a `setTimeout` per attempt (a `Timeout`
+ * object, a timer-list insert and a clear on every call). Entries of the same duration expire in the order they
+ * are added, so each duration keeps a plain queue (an insert is a push, a cancel a flag); the one timer is armed
+ * for the soonest live entry. Entries that ended first are dropped as the queue is next touched, so a queue holds
+ * about as many entries as attempts are in flight. The timer is `unref`'d: it never keeps a process alive
+ * by itself (the request it times does, while it is open).
+ */
+class DeadlineQueue {
+  readonly #lanes = new Map<number, Lane>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  /** When the timer fires (`performance.now()` scale); Infinity when it is not armed. */
+  #timerAt = Number.POSITIVE_INFINITY;
+  readonly #onTimer = () => this.#expire();
+
+  add(entry: Timed, ms: number): void {
+    let lane = this.#lanes.get(ms);
+    if (lane === undefined) this.#lanes.set(ms, (lane = { items: [], head: 0 }));
+    const { items } = lane;
+    // Drop the ended entries at the front, and compact once they are most of the array.
+    while (lane.head < items.length && items[lane.head]!.cancelled) items[lane.head++] = undefined as never;
+    if (lane.head > 32 && lane.head * 2 >= items.length) {
+      items.splice(0, lane.head);
+      lane.head = 0;
+    }
+    // In order of expiry: almost always at the end (an enclosing deadline may make an entry expire sooner).
+    let index = items.length;
+    while (index > lane.head && items[index - 1]!.at > entry.at) index--;
+    if (index === items.length) items.push(entry);
+    else items.splice(index, 0, entry);
+    if (entry.at < this.#timerAt) this.#arm(entry.at);
+  }
+
+  #arm(at: number): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timerAt = at;
+    // Past 2^31 - 1 ms Node would fire at once; the timer is re-armed when it fires early.
+    this.#timer = setTimeout(this.#onTimer, Math.min(maxDelayMs, Math.max(0, Math.ceil(at - performance.now()))));
+    this.#timer.unref?.();
+  }
+
+  #expire(): void {
+    this.#timer = undefined;
+    this.#timerAt = Number.POSITIVE_INFINITY;
+    const now = performance.now();
+    const due: Timed[] = [];
+    let next = Number.POSITIVE_INFINITY;
+    for (const [ms, lane] of this.#lanes) {
+      const { items } = lane;
+      while (lane.head < items.length) {
+        const entry = items[lane.head]!;
+        // Timers fire on the event loop's millisecond clock: within a millisecond of its moment is due.
+        if (!entry.cancelled && entry.at - now >= 1) {
+          next = Math.min(next, entry.at);
+          break;
+        }
+        items[lane.head++] = undefined as never;
+        if (!entry.cancelled) due.push(entry);
+      }
+      if (lane.head === items.length) this.#lanes.delete(ms);
+    }
+    if (next !== Number.POSITIVE_INFINITY) this.#arm(next);
+    // After the queue is consistent: an expiry may start the next attempt, which adds to it.
+    for (const entry of due) entry.fire();
+  }
+}
+
+const queue = new DeadlineQueue();
+
 /**
  * The deadline of one attempt, from the timeout middleware to the upstream call. Creating an `AbortSignal` costs
  * several microseconds in Node 20 (and the SDK's listener on it as much again), so an attempt gets none by
@@ -14,9 +99,11 @@ const ignore = () => {};
  * timer and controller for every request anyway), and on expiry the request's controller is aborted through the
  * SDK promise. A signal is made only where the SDK timeout cannot stand in (see `signal()`).
  */
-export class AttemptDeadline {
+export class AttemptDeadline implements Timed {
   /** `performance.now()` at which the attempt expires. */
   readonly at: number;
+  cancelled = false;
+  #onExpire: (() => void) | undefined;
   #expired: unknown;
   #controller: AbortController | undefined;
   /** The SDK requests of this attempt: almost always one (a second only if a middleware re-sends). */
@@ -28,6 +115,25 @@ export class AttemptDeadline {
   constructor(ms: number, outer: AttemptDeadline | undefined) {
     this.at = Math.min(performance.now() + ms, outer?.at ?? Number.POSITIVE_INFINITY);
     this.outer = outer;
+  }
+
+  /** Calls `onExpire` when the deadline passes, unless `cancel()` comes first (one shared timer for all). */
+  start(ms: number, onExpire: () => void): void {
+    this.#onExpire = onExpire;
+    queue.add(this, ms);
+  }
+
+  /** The attempt ended: the expiry will not run. */
+  cancel(): void {
+    this.cancelled = true;
+    this.#onExpire = undefined;
+    this.#request = this.#more = undefined;
+  }
+
+  fire(): void {
+    const onExpire = this.#onExpire;
+    this.#onExpire = undefined;
+    onExpire?.();
   }
 
   get expired(): boolean {

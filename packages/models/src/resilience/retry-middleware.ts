@@ -19,40 +19,42 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
+/** Re-runs a failed attempt (`attempt` is what failed first, `error` its failure) under the retry policy. */
+export type RetryAfterFailure = (
+  context: ModelContext,
+  attempt: Next<ModelContext, ModelResult>,
+  error: unknown,
+) => Promise<ModelResult>;
+
 /**
- * Retries a target's failed attempt with exponential backoff and full jitter (p-retry runs the loop), only
- * when the failure may pass on a second try (408, 409, 429, 5xx, connection errors, timeouts; never 400,
- * 401, 403, 404). A `retry-after-ms` / `retry-after` header on the provider's error replaces the backoff;
- * one longer than `maxRetryAfterMs` is not waited for: the route moves on to its next target.
- *
- * It calls `next()` once per attempt, so it runs where `next` may be re-run: the models layer places it
- * around each route target (`retry` in `models()` options configures it); it is not for `middleware: […]`.
- * While it is on, each request is sent with `maxRetries: 0` so the SDK client does not retry underneath.
+ * The retry policy as a step that starts after the first attempt failed (the layer makes that attempt itself,
+ * with no retry machinery on the path of the calls that succeed at once): p-retry runs the loop, with the first
+ * failure handed to it as its own first attempt's, so backoff, attempt numbers and abort checks run as if it
+ * had made that attempt. Undefined when the policy retries nothing.
  */
-export function retryMiddleware(options: RetryOptions = {}): ModelMiddleware {
+export function retryAfterFailure(options: RetryOptions = {}): RetryAfterFailure | undefined {
   const retries = options.retries ?? 2;
   const minTimeout = options.minTimeout ?? 500;
   const maxTimeout = options.maxTimeout ?? 8000;
   const factor = options.factor ?? 2;
   const maxRetryAfterMs = options.maxRetryAfterMs ?? 30_000;
+  if (retries === 0) return undefined;
   const waitFor = (error: unknown, attemptNumber: number): number | undefined => {
     const asked = retryAfterMs(error);
     if (asked !== undefined) return asked <= maxRetryAfterMs ? asked : undefined;
     const ceiling = Math.min(maxTimeout, minTimeout * factor ** (attemptNumber - 1));
     return Math.random() * ceiling;
   };
-  if (retries === 0) return (_context, next) => next();
-  const retry = (context: ModelContext, next: Next<ModelContext, ModelResult>, first: { error: unknown } | undefined) =>
-    pRetry(
+  return (context, attempt, error) => {
+    let first: { error: unknown } | undefined = { error };
+    return pRetry(
       () => {
-        // The failure of the attempt already made is handed to p-retry as its first, so that its backoff,
-        // attempt numbers and abort checks run exactly as if it had made that attempt itself.
         if (first) {
-          const { error } = first;
+          const failure = first.error;
           first = undefined;
-          throw error;
+          throw failure;
         }
-        return next();
+        return attempt();
       },
       {
         retries,
@@ -69,10 +71,27 @@ export function retryMiddleware(options: RetryOptions = {}): ModelMiddleware {
         },
       },
     );
+  };
+}
+
+/**
+ * Retries a target's failed attempt with exponential backoff and full jitter (p-retry runs the loop), only
+ * when the failure may pass on a second try (408, 409, 429, 5xx, connection errors, timeouts; never 400,
+ * 401, 403, 404). A `retry-after-ms` / `retry-after` header on the provider's error replaces the backoff;
+ * one longer than `maxRetryAfterMs` is not waited for: the route moves on to its next target.
+ *
+ * It calls `next()` once per attempt, so it runs where `next` may be re-run: the models layer places it
+ * around each route target (`retry` in `models()` options configures it); it is not for `middleware: […]`.
+ * While it is on, each request is sent with `maxRetries: 0` so the SDK client does not retry underneath.
+ */
+export function retryMiddleware(options: RetryOptions = {}): ModelMiddleware {
+  const retry = retryAfterFailure(options);
+  if (retry === undefined) return (_context, next) => next();
   // Most attempts succeed: the first runs here, and p-retry (its options, closures and loop) only after a failure.
   return async (context, next) => {
     const signal = context.signal;
-    if (signal?.aborted) return retry(context, next, undefined);
+    // p-retry's own abort check answers an aborted call before any attempt.
+    signal?.throwIfAborted();
     let error: unknown;
     try {
       const result = await next();
@@ -85,6 +104,6 @@ export function retryMiddleware(options: RetryOptions = {}): ModelMiddleware {
     // Aborted meanwhile: p-retry would stop at its abort check, with the failure itself when it is not worth
     // retrying and with the abort reason when it is.
     if (signal?.aborted) throw isRetryable(error) ? signal.reason : error;
-    return retry(context, next, { error });
+    return retry(context, next, error);
   };
 }

@@ -1,5 +1,5 @@
 import { TimeoutError } from '@gatehouse/core';
-import type { ModelMiddleware, ModelResult } from '../context/index.js';
+import type { ModelContext, ModelMiddleware, ModelResult } from '../context/index.js';
 import type { TimeoutOptions } from '../options/index.js';
 import type { AttemptGuard } from './circuit-breaker-middleware.js';
 import { enterDeadline, leaveDeadline } from './deadline.js';
@@ -9,7 +9,8 @@ import { enterDeadline, leaveDeadline } from './deadline.js';
  * `firstTokenMs` (after that the stream is not timed). A target's `timeoutMs` overrides both. On expiry the
  * upstream request is aborted and the attempt fails with a retryable `TimeoutError`.
  *
- * One timer and one promise per attempt, and no `AbortSignal`: the upstream call gives the SDK the time left as
+ * One promise per attempt, no timer of its own (one timer serves every attempt in the process) and no
+ * `AbortSignal`: the upstream call gives the SDK the time left as
  * its per-request `timeout` and the expiry aborts the request's own controller (see `AttemptDeadline`).
  */
 export function timeoutMiddleware(options: TimeoutOptions = {}): ModelMiddleware {
@@ -22,9 +23,21 @@ export function timeoutMiddleware(options: TimeoutOptions = {}): ModelMiddleware
  * timeout: the `TimeoutError` when the timer fires first, otherwise the attempt's answer or failure.
  */
 export function guardedTimeout(options: TimeoutOptions, guard: AttemptGuard | undefined): ModelMiddleware {
+  const timed = timedAttempt(options, guard);
+  return (context, next) => timed(context, next);
+}
+
+/**
+ * The steps of `guardedTimeout` around one attempt, `run(context)`: what the layer calls directly (no `next`
+ * made per call).
+ */
+export function timedAttempt(
+  options: TimeoutOptions,
+  guard: AttemptGuard | undefined,
+): (context: ModelContext, run: (context: ModelContext) => Promise<ModelResult>) => Promise<ModelResult> {
   const total = options.ms ?? 60_000;
   const firstToken = options.firstTokenMs ?? total;
-  return (context, next) => {
+  return (context, run) => {
     const id = guard === undefined ? undefined : context.target?.id;
     let probe = false;
     if (id !== undefined) {
@@ -37,7 +50,7 @@ export function guardedTimeout(options: TimeoutOptions, guard: AttemptGuard | un
     const ms = context.target?.timeoutMs ?? (context.request.stream ? firstToken : total);
     const deadline = enterDeadline(context, ms);
     return new Promise<ModelResult>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      deadline.start(ms, () => {
         leaveDeadline(context, deadline);
         const what = context.request.stream ? 'first content' : 'answer';
         const error = new TimeoutError({
@@ -47,30 +60,31 @@ export function guardedTimeout(options: TimeoutOptions, guard: AttemptGuard | un
         deadline.expire(error);
         if (id !== undefined) guard!.failed(id, probe, error);
         reject(error);
-      }, ms);
+      });
       let attempt: Promise<ModelResult>;
       try {
-        attempt = next();
+        attempt = run(context);
       } catch (error) {
         attempt = Promise.reject(error);
       }
       attempt.then(
         (result) => {
-          clearTimeout(timer);
-          leaveDeadline(context, deadline);
-          // A stream that arrives after the timeout fired is cancelled, not leaked.
+          // A stream that arrives after the deadline passed is cancelled, not leaked.
           if (deadline.expired) {
             if (result.type === 'stream') result.controller.abort();
-          } else {
-            if (id !== undefined) guard!.succeeded(id);
-            resolve(result);
+            return;
           }
+          deadline.cancel();
+          leaveDeadline(context, deadline);
+          if (id !== undefined) guard!.succeeded(id);
+          resolve(result);
         },
         (error) => {
-          clearTimeout(timer);
+          // After the deadline passed the breaker has counted the `TimeoutError` already.
+          if (deadline.expired) return;
+          deadline.cancel();
           leaveDeadline(context, deadline);
-          // After the timer fired the breaker has counted the `TimeoutError` already.
-          if (id !== undefined && !deadline.expired) guard!.failed(id, probe, error);
+          if (id !== undefined) guard!.failed(id, probe, error);
           reject(error);
         },
       );

@@ -1,7 +1,8 @@
 import { NoHealthyTargetError, TranslationError } from '@gatehouse/core';
 import type { ModelApi, ModelContext, ModelResult } from '../context/index.js';
 import { type CompiledRoute, type CompiledTarget, servedBy } from '../options/index.js';
-import { isAbort } from '../resilience/errors.js';
+import { isAbort, isRetryable } from '../resilience/errors.js';
+import type { RetryAfterFailure } from '../resilience/retry-middleware.js';
 
 /** Moving averages of each target's successful latency, for `least-latency`. */
 export class LatencyTracker {
@@ -88,36 +89,60 @@ export function orderTargets(
 }
 
 /**
- * Runs a route: each target in the strategy's order through `runTarget` (retries, circuit breaker, timeout,
- * then the upstream call), moving on when one fails, until one answers. When all fail: a
- * `NoHealthyTargetError` carrying each target's error. The caller's abort stops at once.
+ * Runs a route: each target in the strategy's order through `attempt` (circuit breaker, timeout, then the
+ * upstream call) and, when that fails, through `retry` (the retry policy, re-running `attempt`), moving on when a
+ * target fails, until one answers. When all fail: a `NoHealthyTargetError` carrying each target's error. The
+ * caller's abort stops at once, and an answer that arrives after it is dropped (a stream cancelled).
+ *
+ * The first attempt at a target runs here directly: a call that succeeds at once goes through no retry
+ * machinery (a promise, closures and p-retry's options per call).
  */
 export function routeExecutor(
-  runTarget: (context: ModelContext) => Promise<ModelResult>,
+  attempt: (context: ModelContext) => Promise<ModelResult>,
+  retry: RetryAfterFailure | undefined,
   latency: LatencyTracker,
 ): (context: ModelContext, route: CompiledRoute) => Promise<ModelResult> {
   return async (context, route) => {
     const targets = orderTargets(route, context, latency);
-    const errors: unknown[] = [];
-    for (const target of targets) {
+    const signal = context.signal;
+    let errors: unknown[] | undefined;
+    for (let index = 0; index < targets.length; index++) {
+      const target = targets[index]!;
       context.target = target;
       const start = performance.now();
+      let result: ModelResult;
       try {
-        const result = await runTarget(context);
-        latency.record(target.id, performance.now() - start);
-        return result;
+        signal?.throwIfAborted();
+        try {
+          result = await attempt(context);
+        } catch (error) {
+          // Aborted meanwhile: p-retry would stop at its abort check (with the abort reason when the failure was
+          // worth retrying, else with the failure).
+          if (retry === undefined || signal?.aborted)
+            throw signal?.aborted && isRetryable(error) ? signal.reason : error;
+          result = await retry(context, () => attempt(context), error);
+        }
       } catch (error) {
-        if (context.signal?.aborted || isAbort(error)) throw error;
-        errors.push(error);
+        if (signal?.aborted || isAbort(error)) throw error;
+        (errors ??= []).push(error);
+        continue;
       }
+      // A caller who aborted while the attempt ran gets the abort, not a late answer.
+      if (signal?.aborted) {
+        if (result.type === 'stream') result.controller.abort();
+        throw signal.reason;
+      }
+      latency.record(target.id, performance.now() - start);
+      return result;
     }
-    const described = errors
+    const failures = errors ?? [];
+    const described = failures
       .map((error, index) => `${targets[index]!.id}: ${error instanceof Error ? error.message : String(error)}`)
       .join('; ');
     throw new NoHealthyTargetError({
       message: `every target of route "${route.name}" failed: ${described}`,
       route: route.name,
-      errors,
+      errors: failures,
     });
   };
 }

@@ -211,15 +211,18 @@ function finish(
   const seconds = (performance.now() - context.startTime) / 1000;
   const usage = summary?.usage;
   if (usage) context.usage = usage;
-  const metricAttributes: Attributes = {
-    [Attr.operationName]: operationOf[context.request.api],
-    [Attr.providerName]: target?.kind ?? context.request.kind,
-    [Attr.requestModel]: context.model,
-  };
-  if (summary?.responseModel) metricAttributes[Attr.responseModel] = summary.responseModel;
-  if (error !== undefined) metricAttributes[Attr.errorType] = errorType(error);
-  telemetry.recordDuration(seconds, metricAttributes);
-  if (usage) telemetry.recordTokens(usage.inputTokens, usage.outputTokens, metricAttributes);
+  // No meter provider: the instruments are no-ops, so their attributes are not even built.
+  if (telemetry.metricsOn) {
+    const metricAttributes: Attributes = {
+      [Attr.operationName]: operationOf[context.request.api],
+      [Attr.providerName]: target?.kind ?? context.request.kind,
+      [Attr.requestModel]: context.model,
+    };
+    if (summary?.responseModel) metricAttributes[Attr.responseModel] = summary.responseModel;
+    if (error !== undefined) metricAttributes[Attr.errorType] = errorType(error);
+    telemetry.recordDuration(seconds, metricAttributes);
+    if (usage) telemetry.recordTokens(usage.inputTokens, usage.outputTokens, metricAttributes);
+  }
   if (recording) {
     if (target) {
       span.setAttribute(Attr.providerName, target.kind);

@@ -180,23 +180,23 @@ export function createWrapper(run: CallRunner) {
     const bound = new WeakMap<Function, Function>();
     let root: T;
 
-    const resourceProxy = (resource: object, tree: Tree): object => {
-      const cache = new Map<PropertyKey, unknown>();
-      return new Proxy(resource, {
-        get(target, key) {
-          if (key === '_client') return root;
-          const cached = cache.get(key);
-          if (cached !== undefined) return cached;
-          const node = typeof key === 'string' && Object.hasOwn(tree, key) ? tree[key] : undefined;
-          if (node === undefined) return Reflect.get(target, key);
-          const value =
-            typeof node === 'string'
-              ? wrapMethod(raw, kind, node, classes)
-              : resourceProxy(Reflect.get(target, key) as object, node);
-          cache.set(key, value);
-          return value;
-        },
-      });
+    /**
+     * A resource on the path to a generating method (`chat`, `chat.completions`, `messages`), seen through an
+     * object whose prototype is the raw resource: the wrapped methods and `_client` (the wrapped client, which
+     * the SDK helpers call `create` through) are its own properties, everything else is the raw resource's.
+     * A plain object, not a Proxy: reaching `create` costs property loads, not a trap per step.
+     */
+    const resourceView = (resource: object, tree: Tree): object => {
+      const view = Object.create(resource) as Record<string, unknown>;
+      Object.defineProperty(view, '_client', { value: root, writable: true, configurable: true, enumerable: false });
+      for (const key of Object.keys(tree)) {
+        const node = tree[key]!;
+        view[key] =
+          typeof node === 'string'
+            ? wrapMethod(raw, kind, node, classes)
+            : resourceView(Reflect.get(resource, key) as object, node);
+      }
+      return view;
     };
 
     const rootTree = trees[kind];
@@ -207,9 +207,9 @@ export function createWrapper(run: CallRunner) {
         if (cached !== undefined) return cached;
         const value = Reflect.get(target, key);
         if (typeof key === 'string' && Object.hasOwn(rootTree, key) && typeof value === 'object' && value !== null) {
-          const proxy = resourceProxy(value, rootTree[key] as Tree);
-          rootCache.set(key, proxy);
-          return proxy;
+          const view = resourceView(value, rootTree[key] as Tree);
+          rootCache.set(key, view);
+          return view;
         }
         if (key === 'withOptions' && typeof value === 'function')
           return (...args: unknown[]) => wrap((value as Function).apply(target, args));
