@@ -12,6 +12,9 @@ import {
 } from './checks.js';
 import { type Detector, defineDetector } from './detector.js';
 
+/** Hints of the detectors whose every match holds a digit (phone numbers, cards, IBANs, national ids). */
+const digits = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
+
 // Every pattern is compiled once, here, at module load. Quantifiers are bounded so that each detector's
 // `maxLength` is read from its pattern; boundaries are lookarounds so that a match never starts or ends in
 // the middle of a longer word or number.
@@ -41,6 +44,8 @@ export const phoneDetector = defineDetector({
   pattern:
     /(?<![\w+.,/-])(?<!\d[ .-])(?:\+[1-9]\d{0,2}(?:[ .-]?(?:\(\d{1,4}\)|\d{1,6})){1,6}|(?:1[ .-])?(?:\([2-9]\d{2}\) ?|[2-9]\d{2}[ .-])[2-9]\d{2}[ .-]\d{4}|0[1-9]\d{0,3}(?:[ .-]\d{2,8}){1,4})(?![\w]|[.,:/-]\d)/,
   validate: phoneValid,
+  // Every match has a digit: text without one is skipped at once.
+  hints: digits,
 });
 
 /** Payment card numbers: 13 to 19 digits starting 2 to 6, single spaces or dashes between, Luhn-valid. */
@@ -50,6 +55,8 @@ export const cardDetector = defineDetector({
   label: 'Payment card number',
   pattern: /(?<!\d[ -]?)[2-6]\d{3}(?:[ -]?\d){9,15}(?![ -]?\d)/,
   validate: (match) => luhnValid(digitsOf(match)),
+  // Every match has a digit: text without one is skipped at once.
+  hints: digits,
 });
 
 /** International bank account numbers, grouped by four or not, with a valid mod-97 check. */
@@ -59,6 +66,8 @@ export const ibanDetector = defineDetector({
   label: 'IBAN',
   pattern: /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])/,
   validate: ibanValid,
+  // Every match has a digit: text without one is skipped at once.
+  hints: digits,
 });
 
 /** US Social Security numbers written 123-45-6789 or 123 45 6789, without the never-issued ranges. */
@@ -69,6 +78,8 @@ export const usSsnDetector = defineDetector({
   pattern:
     /(?<![\d-])(?!000|666|9\d\d)\d{3}(?:-(?!00)\d{2}-(?!0000)\d{4}|[ ](?!00)\d{2}[ ](?!0000)\d{4})(?![\d-]|[ ]\d)/,
   validate: ssnValid,
+  // Every match has a digit: text without one is skipped at once.
+  hints: digits,
 });
 
 /** UK National Insurance numbers (AB 12 34 56 C), with the prefixes HMRC never allocates excluded. */
@@ -78,6 +89,8 @@ export const ukNinoDetector = defineDetector({
   label: 'UK National Insurance number',
   pattern:
     /(?<![A-Za-z0-9])(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![A-Za-z0-9])/,
+  // Every match has a digit: text without one is skipped at once.
+  hints: digits,
 });
 
 /** Spanish DNI (12345678Z) and NIE (X1234567L) numbers with a matching check letter. */
@@ -87,6 +100,8 @@ export const esDniDetector = defineDetector({
   label: 'Spanish DNI/NIE',
   pattern: /(?<![A-Za-z0-9])(?:\d{8}|[XYZ]\d{7})-?[A-Z](?![A-Za-z0-9])/,
   validate: spanishIdValid,
+  // Every match has a digit: text without one is skipped at once.
+  hints: digits,
 });
 
 /** French social security numbers (NIR), 15 digits with the Corsican 2A/2B, with a valid key. */
@@ -96,6 +111,8 @@ export const frNirDetector = defineDetector({
   label: 'French social security number',
   pattern: /(?<![\w])[12] ?\d{2} ?\d{2} ?(?:\d{2}|2[AB]) ?\d{3} ?\d{3} ?\d{2}(?![\w])/,
   validate: frenchNirValid,
+  // Every match has a digit: text without one is skipped at once.
+  hints: digits,
 });
 
 const tokenCharset = /[A-Za-z0-9_-]/;

@@ -1,4 +1,3 @@
-import { INVALID_SPAN_CONTEXT, trace } from '@opentelemetry/api';
 import { z } from 'zod';
 import type { BaseContext, Principal, ResolvedScope, Scope } from '../context/index.js';
 import { ConfigError } from '../errors/index.js';
@@ -222,7 +221,7 @@ export function createGateway<const O extends GatewayOptions>(options: O = {} as
         sessionId: current.sessionId,
         metadata: metadata ? { ...current.metadata, ...metadata } : { ...current.metadata },
         signal: current.signal,
-        span: telemetry.activeSpan() ?? nonRecordingSpan,
+        span: telemetry.currentSpan(),
         events,
         store,
         telemetry,
@@ -278,7 +277,5 @@ export function createGateway<const O extends GatewayOptions>(options: O = {} as
   for (const [kind, instance] of instances) gateway[kind] = instance.api;
   return gateway as Gateway<O>;
 }
-
-const nonRecordingSpan = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
 export type { Principal };

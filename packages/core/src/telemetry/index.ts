@@ -4,6 +4,7 @@ import {
   context,
   createNoopMeter,
   type Histogram,
+  INVALID_SPAN_CONTEXT,
   type Meter,
   metrics,
   type Span,
@@ -131,6 +132,11 @@ export class Telemetry {
     return trace.getActiveSpan();
   }
 
+  /** The span in force here, or a shared non-recording span outside any: a parent for the spans of a call. */
+  currentSpan(): Span {
+    return trace.getActiveSpan() ?? nonRecordingSpan;
+  }
+
   /** Starts a span as a child of the active one (or of `parent`). End it with `endSpan`. */
   startSpan(spanName: string, kind: SpanKind, attributes?: Attributes, parent?: Context): Span {
     return this.tracer.startSpan(spanName, { kind, attributes }, parent ?? context.active());
@@ -195,6 +201,9 @@ export class Telemetry {
     return this.#histograms;
   }
 }
+
+/** The span of code that runs outside any span: records nothing, parents nothing. */
+const nonRecordingSpan = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
 /** What every no-op meter answers for a histogram: one shared instance. */
 const noopHistogram = createNoopMeter().createHistogram('noop');

@@ -236,7 +236,11 @@ describe('on Redis', () => {
         store,
         models: models({
           providers: { openai },
-          middleware: [budgetMiddleware({ limits: [{ per: 'team', window: 'total', requests: 3 }] }), costMiddleware()],
+          middleware: [
+            budgetMiddleware({ limits: [{ per: 'team', window: 'total', requests: 3 }] }),
+            // Each instance writes its totals as soon as a call is done, so the other one reports them at once.
+            costMiddleware({ flushMs: 0 }),
+          ],
         }),
       });
       return { gateway, openai: gateway.wrap(openai) };

@@ -1,13 +1,18 @@
-import { Attr, type EventBase, type EventName, MemoryStore, type Store } from '@gatehouse/core';
+import { Attr, type EventBase, type EventName, type Store } from '@gatehouse/core';
 import type { ModelContext, ModelMiddleware, ResultSummary, TargetInfo } from '../context/index.js';
 import { requestStreamUsage, watchStream } from '../usage/stream-usage.js';
+import { CostLedger } from './ledger.js';
 import { PeriodClock } from './period.js';
 import { costOf, type PriceBook, type PriceOverrides, priceBookOf } from './price-book.js';
 
-/** A cost total could not be written to the store; the call itself went through. */
+/**
+ * A batch of cost totals could not be written to the store (the calls themselves went through); it is kept and
+ * tried again with the next write. `principal` is empty: a batch adds up many callers' calls.
+ */
 export interface CostRecordFailedEvent extends EventBase {
   /** The store key that was not written. */
   key: string;
+  /** The dollars the failed write carried. */
   usd: number;
   error: string;
 }
@@ -30,6 +35,12 @@ export interface CostOptions {
   keepDays?: number;
   /** How long a month's totals are kept, in days. Default 731. */
   keepMonthsDays?: number;
+  /**
+   * How long totals are added up in the process before one write to the store, in milliseconds. Default 1000;
+   * 0 writes at the end of each turn of the event loop. Reports (`gateway.models.costs()`, `costReport`) and
+   * `gateway.close()` write what is pending first; other instances see a total up to this much later.
+   */
+  flushMs?: number;
   /** The clock that picks the day and month; for tests. Default `Date.now`. */
   now?: () => number;
 }
@@ -66,6 +77,11 @@ class FieldNames {
   }
 }
 
+/** Adds `amount` to one field of a batch. */
+function add(amounts: Map<string, number>, field: string, amount: number): void {
+  amounts.set(field, (amounts.get(field) ?? 0) + amount);
+}
+
 const costMarker = Symbol.for('gatehouse.models.costMiddleware');
 
 /** Whether `middleware` was made by `costMiddleware()`: `models()` then adds no cost middleware of its own. */
@@ -80,7 +96,9 @@ export function isCostMiddleware(middleware: unknown): boolean {
  * team, user, agent, route, target and model, which `costReport` reads. A model with no price is counted as
  * `unpriced` calls; a stream cut short is priced on the usage it reported before the cut.
  *
- * Totals are written without holding up the answer; a failed write is a `cost-record-failed` event.
+ * Totals are added up in the process and written to the store once per `flushMs` (one write per period, not two
+ * per call), never holding up an answer; a failed write is a `cost-record-failed` event and is tried again with
+ * the next one.
  *
  * @example
  * models({ middleware: [costMiddleware({ prices: { providers: { llama: { '': { input: 0.2, output: 0.2 } } } } })] })
@@ -91,6 +109,7 @@ export function costMiddleware(options: CostOptions = {}): ModelMiddleware {
   const dayTtl = (options.keepDays ?? 90) * dayMs;
   const monthTtl = (options.keepMonthsDays ?? 731) * dayMs;
   const now = options.now ?? Date.now;
+  const flushMs = options.flushMs ?? 1000;
   const days = new PeriodClock('day');
   const months = new PeriodClock('month');
   let dayLabel = '';
@@ -104,20 +123,31 @@ export function costMiddleware(options: CostOptions = {}): ModelMiddleware {
   const agentFields = new FieldNames('agent:');
   const routeFields = new FieldNames('route:');
 
-  const write = (context: ModelContext, store: Store, key: string, amounts: Record<string, number>, ttl: number) => {
-    // Synchronous on the memory store: no promise on the hot path of a single process.
-    if (store instanceof MemoryStore) return store.incrementFieldsSync(key, amounts, { ttlMs: ttl });
-    store.incrementFields(key, amounts, { ttlMs: ttl }).catch((error: unknown) => {
-      if (context.events.has(costRecordFailed))
-        context.events.emit(costRecordFailed, {
-          time: Date.now(),
-          principal: context.principal,
-          sessionId: context.sessionId,
-          key,
-          usd: amounts.total ?? 0,
-          error: error instanceof Error ? error.message : String(error),
-        } satisfies CostRecordFailedEvent as never);
-    });
+  // One ledger per store the middleware writes to (one per gateway using it); a failed write is told on the
+  // event bus of the gateway that first wrote there.
+  const ledgers = new WeakMap<Store, { ledger: CostLedger; events: ModelContext['events'] }>();
+  const ledgerOf = (context: ModelContext): CostLedger => {
+    let entry = ledgers.get(context.store);
+    if (entry === undefined) {
+      const holder = { ledger: undefined as unknown as CostLedger, events: context.events };
+      holder.ledger = new CostLedger(context.store, {
+        flushMs,
+        dayTtlMs: dayTtl,
+        monthTtlMs: monthTtl,
+        onWriteFailed: ({ key, usd, error }) => {
+          if (!holder.events.has(costRecordFailed)) return;
+          holder.events.emit(costRecordFailed, {
+            time: Date.now(),
+            principal: {},
+            key,
+            usd,
+            error: error instanceof Error ? error.message : String(error),
+          } satisfies CostRecordFailedEvent as never);
+        },
+      });
+      ledgers.set(context.store, (entry = holder));
+    }
+    return entry.ledger;
   };
 
   const settle = (context: ModelContext, target: TargetInfo, summary: ResultSummary) => {
@@ -141,18 +171,21 @@ export function costMiddleware(options: CostOptions = {}): ModelMiddleware {
       monthLabel = month.label;
       monthKey = costKey('month', monthLabel);
     }
-    const amounts: Record<string, number> = cost
-      ? { total: cost.usd, calls: 1, [modelFields.of(target.model)]: cost.usd, [targetFields.of(target.id)]: cost.usd }
-      : { calls: 1, unpriced: 1 };
-    if (cost) {
-      const { principal, route } = context;
-      if (principal.team !== undefined) amounts[teamFields.of(principal.team)] = cost.usd;
-      if (principal.user !== undefined) amounts[userFields.of(principal.user)] = cost.usd;
-      if (principal.agent !== undefined) amounts[agentFields.of(principal.agent)] = cost.usd;
-      if (route !== undefined) amounts[routeFields.of(route.name)] = cost.usd;
+    const amounts = ledgerOf(context).amounts(dayKey, monthKey);
+    add(amounts, 'calls', 1);
+    if (!cost) {
+      add(amounts, 'unpriced', 1);
+      return;
     }
-    write(context, context.store, dayKey, amounts, dayTtl);
-    write(context, context.store, monthKey, amounts, monthTtl);
+    const usd = cost.usd;
+    add(amounts, 'total', usd);
+    add(amounts, modelFields.of(target.model), usd);
+    add(amounts, targetFields.of(target.id), usd);
+    const { principal, route } = context;
+    if (principal.team !== undefined) add(amounts, teamFields.of(principal.team), usd);
+    if (principal.user !== undefined) add(amounts, userFields.of(principal.user), usd);
+    if (principal.agent !== undefined) add(amounts, agentFields.of(principal.agent), usd);
+    if (route !== undefined) add(amounts, routeFields.of(route.name), usd);
   };
 
   const middleware: ModelMiddleware = async (context, next) => {

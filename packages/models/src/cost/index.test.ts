@@ -245,3 +245,99 @@ describe('totals', () => {
     );
   });
 });
+
+/** A store (kept in memory, but not a `MemoryStore`) whose `incrementFields` fails while `failing` is set, and that lists its writes. */
+class FlakyStore implements Store {
+  readonly #memory = new MemoryStore();
+  failing = false;
+  writes: string[] = [];
+  get: Store['get'] = (key) => this.#memory.get(key);
+  set: Store['set'] = (key, value, options) => this.#memory.set(key, value, options);
+  delete: Store['delete'] = (key) => this.#memory.delete(key);
+  consume: Store['consume'] = (...args) => this.#memory.consume(...args);
+  increment: Store['increment'] = (...args) => this.#memory.increment(...args);
+  getFields: Store['getFields'] = (key) => this.#memory.getFields(key);
+  incrementFields: Store['incrementFields'] = (key, amounts, options) => {
+    this.writes.push(key);
+    if (this.failing) return Promise.reject(new Error('store unavailable'));
+    return this.#memory.incrementFields(key, amounts, options);
+  };
+}
+
+describe('totals written in batches', () => {
+  const usage = { inputTokens: 1_000_000, outputTokens: 0 };
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  test('calls add up in the process: one write per period for many calls, and a report sees them all', async () => {
+    const store = new FlakyStore();
+    const { gateway, openai } = setup({}, store);
+    server.script([reply.text('a', { usage }), reply.text('b', { usage }), reply.text('c', { usage })]);
+    for (const team of ['risk', 'risk', 'ops'])
+      await gateway.run({ principal: { team } }, () =>
+        openai.chat.completions.create({ model: 'gpt-4o', messages: user('x') }),
+      );
+    // Nothing written yet: the batch waits for its second.
+    expect(store.writes).toEqual([]);
+    const day = await gateway.models.costs({ period: 'day', date: noon });
+    expect(store.writes).toEqual(['cost:day:2026-11-23', 'cost:month:2026-11']);
+    expect(day).toMatchObject({ calls: 3, total: 7.5, byTeam: { risk: 5, ops: 2.5 } });
+  });
+
+  test('a batch is written on its own after flushMs, with no report asking', async () => {
+    const store = new FlakyStore();
+    const { gateway, openai } = setup({ flushMs: 20 }, store);
+    server.script([reply.text('a', { usage })]);
+    await openai.chat.completions.create({ model: 'gpt-4o', messages: user('x') });
+    while (store.writes.length < 2) await sleep(5);
+    expect(await store.getFields('cost:day:2026-11-23')).toMatchObject({ calls: 1, total: 2.5 });
+    await gateway.close();
+  });
+
+  test('a write the store refuses is a cost-record-failed event, kept, and written with the next batch', async () => {
+    const store = new FlakyStore();
+    const { gateway, openai } = setup({}, store);
+    const events = captureEvents(gateway.events);
+    server.script([reply.text('a', { usage }), reply.text('b', { usage })]);
+    store.failing = true;
+    await openai.chat.completions.create({ model: 'gpt-4o', messages: user('x') });
+    await expect(gateway.models.costs({ period: 'day', date: noon })).resolves.toMatchObject({ calls: 0 });
+    expect(events.of('cost-record-failed')).toEqual([
+      expect.objectContaining({ key: 'cost:day:2026-11-23', usd: 2.5, error: 'store unavailable' }),
+      expect.objectContaining({ key: 'cost:month:2026-11', usd: 2.5, error: 'store unavailable' }),
+    ]);
+    store.failing = false;
+    await openai.chat.completions.create({ model: 'gpt-4o', messages: user('x') });
+    const day = await gateway.models.costs({ period: 'day', date: noon });
+    const month = await gateway.models.costs({ period: 'month', date: noon });
+    expect(day).toMatchObject({ calls: 2, total: 5 });
+    expect(month).toMatchObject({ calls: 2, total: 5 });
+  });
+
+  test('a failed write is tried again on its own when no further call comes', async () => {
+    const store = new FlakyStore();
+    const { gateway, openai } = setup({ flushMs: 10 }, store);
+    server.script([reply.text('a', { usage })]);
+    store.failing = true;
+    await openai.chat.completions.create({ model: 'gpt-4o', messages: user('x') });
+    while (store.writes.length < 2) await sleep(5);
+    store.failing = false;
+    while (store.writes.length < 4) await sleep(5);
+    await sleep(5);
+    expect(await store.getFields('cost:month:2026-11')).toMatchObject({ calls: 1, total: 2.5 });
+    await gateway.close();
+  });
+
+  test('a new day writes the last day out first; closing the gateway writes what is pending', async () => {
+    let time = Date.UTC(2026, 10, 23, 23, 59);
+    const store = new FlakyStore();
+    const { gateway, openai } = setup({ now: () => time }, store);
+    server.script([reply.text('a', { usage }), reply.text('b', { usage })]);
+    await openai.chat.completions.create({ model: 'gpt-4o', messages: user('x') });
+    time = Date.UTC(2026, 10, 24, 0, 1);
+    await openai.chat.completions.create({ model: 'gpt-4o', messages: user('x') });
+    expect(store.writes).toEqual(['cost:day:2026-11-23', 'cost:month:2026-11']);
+    await gateway.close();
+    expect(store.writes.slice(2)).toEqual(['cost:day:2026-11-24', 'cost:month:2026-11']);
+    expect(await store.getFields('cost:month:2026-11')).toMatchObject({ calls: 2, total: 5 });
+  });
+});

@@ -1,5 +1,6 @@
 import { InvalidInputError, type Store } from '@gatehouse/core';
 import { costKey } from './cost-middleware.js';
+import { flushCosts } from './ledger.js';
 import { periodOf } from './period.js';
 
 export interface CostReportOptions {
@@ -52,6 +53,8 @@ export async function costReport(store: Store, options: CostReportOptions): Prom
     });
   const time = timeOf(options.date);
   const label = periodOf(options.period, time).label;
+  // Totals this process added up but has not written yet go out first.
+  await flushCosts(store);
   const fields = await store.getFields(costKey(options.period, label));
   const report: CostReport = {
     period: options.period,

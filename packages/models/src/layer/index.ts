@@ -1,13 +1,14 @@
 import { compose, type GatewayRuntime, type Handler, type Layer } from '@gatehouse/core';
 import type { ModelApi, ModelContext, ModelResult, ProviderKind, TargetInfo } from '../context/index.js';
 import { type CostReport, type CostReportOptions, costReport } from '../cost/index.js';
+import { flushCosts } from '../cost/ledger.js';
 import { type CompiledRoute, compileOptions, type ModelsOptions, providerKind } from '../options/index.js';
 import { breakerGuard, circuitBreakerMiddleware, type TargetHealth } from '../resilience/circuit-breaker-middleware.js';
 import { deadlineSlot } from '../resilience/deadline.js';
 import { retryAfterFailure } from '../resilience/retry-middleware.js';
 import { timedAttempt } from '../resilience/timeout-middleware.js';
 import { LatencyTracker, routeExecutor } from '../routing/index.js';
-import { attemptSpan, telemetryMiddleware } from '../telemetry/index.js';
+import { attemptSpan, observeCall } from '../telemetry/index.js';
 import { callPassthrough, callTarget } from '../upstream/index.js';
 import { createWrapper, unwrapClient } from '../wrap/index.js';
 import { governanceMiddleware } from './governance.js';
@@ -98,6 +99,7 @@ export function models(options: ModelsOptions = {}): Layer<'models', ModelsApi> 
     kind: 'models',
     attach(runtime: GatewayRuntime) {
       const latency = new LatencyTracker();
+      const { telemetry } = runtime;
       const breaker = compiled.circuitBreaker === false ? undefined : circuitBreakerMiddleware(compiled.circuitBreaker);
       // `retry: false` leaves retrying to each SDK client; any retry setting (even `retries: 0`) makes the gateway
       // the only one that retries.
@@ -128,18 +130,20 @@ export function models(options: ModelsOptions = {}): Layer<'models', ModelsApi> 
         if (!context.span.isRecording()) return callPassthrough(context);
         return attemptSpan(context, () => callPassthrough(context));
       };
-      // Built once: telemetry first (its span covers everything), then guardrails → cache → budgets → cost, then
-      // the user's middleware, then routing.
-      const chain = compose([telemetryMiddleware(), ...governance, ...compiled.middleware], handler);
+      // Built once: guardrails → cache → budgets → cost, then the user's middleware, then routing. Telemetry is
+      // around it all (`observeCall`): its span covers everything.
+      const chain = compose([...governance, ...compiled.middleware], handler);
 
-      const run = (
+      const run = <R>(
         client: object,
         kind: ProviderKind,
         api: ModelApi,
         body: Record<string, any>,
         requestOptions: Record<string, any> | undefined,
-      ): Promise<ModelResult> => {
-        const base = runtime.context();
+        answer: (result: ModelResult) => R,
+      ): Promise<R> => {
+        // The scope's fields straight into the call's context (no intermediate base context per call).
+        const base = runtime.scope();
         const model = typeof body?.model === 'string' ? body.model : '';
         const route = compiled.routes.get(model);
         const callerSignal = requestOptions?.signal as AbortSignal | undefined;
@@ -152,12 +156,13 @@ export function models(options: ModelsOptions = {}): Layer<'models', ModelsApi> 
         const context: ModelContext = {
           principal: base.principal,
           sessionId: base.sessionId,
-          metadata: base.metadata,
+          // The call's own copy: middleware may add to it.
+          metadata: { ...base.metadata },
           signal,
-          span: base.span,
-          events: base.events,
-          store: base.store,
-          telemetry: base.telemetry,
+          span: telemetry.currentSpan(),
+          events: runtime.events,
+          store: runtime.store,
+          telemetry,
           request: { api, kind, body, stream: body?.stream === true, options: requestOptions },
           model,
           route,
@@ -171,7 +176,7 @@ export function models(options: ModelsOptions = {}): Layer<'models', ModelsApi> 
           [deadlineSlot]: undefined,
           startTime: performance.now(),
         } as ModelContext;
-        return chain(context);
+        return observeCall(context, chain, answer);
       };
 
       const wrap = createWrapper(run);
@@ -194,6 +199,8 @@ export function models(options: ModelsOptions = {}): Layer<'models', ModelsApi> 
         },
         wraps: (client: object) => providerKind(unwrapClient(client)) !== undefined,
         wrap,
+        // Cost totals added up in the process are written before the store closes.
+        close: () => flushCosts(runtime.store),
       };
     },
   };

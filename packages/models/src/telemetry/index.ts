@@ -11,7 +11,7 @@ import {
   SpanKind,
   secretDetectors,
 } from '@gatehouse/core';
-import type { ModelApi, ModelContext, ModelMiddleware, ModelResult, ResultSummary, Usage } from '../context/index.js';
+import type { ModelApi, ModelContext, ModelResult, ResultSummary, Usage } from '../context/index.js';
 import { mapStream } from '../context/index.js';
 
 /** One model call, as the `model-call` event tells it (the same facts as its span). */
@@ -62,7 +62,7 @@ const operationOf: Record<ModelApi, string> = {
 };
 
 /**
- * The first middleware of every call: a `chat {model}` CLIENT span (`embeddings {model}` for embeddings) with
+ * What every call runs in, outside its middleware: a `chat {model}` CLIENT span (`embeddings {model}` for embeddings) with
  * the GenAI semantic-convention attributes, the `gen_ai.client.operation.duration` and
  * `gen_ai.client.token.usage` metrics, and a `model-call` event. For a stream, all three close when the
  * stream ends. Attributes are built only when the span records; the event only when someone listens.
@@ -72,74 +72,113 @@ const operationOf: Record<ModelApi, string> = {
  * `gen_ai.system_instructions` (Anthropic `system`, responses `instructions`) and `gen_ai.output.messages` (the
  * answer's message(s); for a stream, the text it carried, written when it ends or stops), as JSON with every
  * secret redacted.
+ *
+ * `chain` runs the call; `answer` turns its result into what the caller gets, in the same step that closes the
+ * call's telemetry (one promise around the whole call, not one per stage).
  */
-export function telemetryMiddleware(): ModelMiddleware {
-  return async (context, next) => {
-    const { telemetry } = context;
-    const operation = operationOf[context.request.api];
-    const span = telemetry.startSpan(`${operation} ${context.model}`, SpanKind.CLIENT);
-    const recording = span.isRecording();
-    if (recording) {
-      const body = context.request.body;
-      span.setAttributes({
-        [Attr.operationName]: operation,
-        [Attr.providerName]: context.request.kind,
-        [Attr.requestModel]: context.model,
-        [Attr.requestStream]: context.request.stream,
-      });
-      if (typeof body.max_tokens === 'number') span.setAttribute(Attr.requestMaxTokens, body.max_tokens);
-      if (typeof body.temperature === 'number') span.setAttribute(Attr.requestTemperature, body.temperature);
-      if (typeof body.top_p === 'number') span.setAttribute(Attr.requestTopP, body.top_p);
-      if (context.route) span.setAttribute(Attr.route, context.route.name);
-      if (context.principal.team) span.setAttribute(Attr.team, context.principal.team);
-      if (context.principal.user) span.setAttribute(Attr.user, context.principal.user);
+export function observeCall<R>(
+  context: ModelContext,
+  chain: (context: ModelContext) => Promise<ModelResult>,
+  answer: (result: ModelResult) => R,
+): Promise<R> {
+  const { telemetry } = context;
+  const operation = operationOf[context.request.api];
+  const span = telemetry.startSpan(`${operation} ${context.model}`, SpanKind.CLIENT);
+  const recording = span.isRecording();
+  context.span = span;
+  let started: Promise<ModelResult>;
+  try {
+    if (!recording) started = chain(context);
+    else {
+      startRecording(context, span);
+      started = telemetry.withSpan(span, () => chain(context));
     }
-    // Content only on request, and only for a span that keeps it: otherwise nothing below is computed.
-    const content = recording && telemetry.recordContent && contentApis.has(context.request.api);
-    if (content) recordInput(span, context.request.api, context.request.body);
-    context.span = span;
-    let result: ModelResult;
-    try {
-      result = recording ? await telemetry.withSpan(span, () => next()) : await next();
-    } catch (error) {
+  } catch (error) {
+    started = Promise.reject(error);
+  }
+  // One `then` for the whole call: the span, metrics and event close here, and the caller's answer is made here.
+  return started.then(
+    (result) => answer(recording ? recordedResult(context, span, result) : plainResult(context, span, result)),
+    (error: unknown) => {
       finish(context, span, recording, undefined, error);
       throw error;
-    }
-    if (result.type === 'response') {
-      if (content) setContent(span, Attr.outputMessages, outputOf(context.request.api, result.data));
-      finish(context, span, recording, result.summary, undefined);
-      return result;
-    }
-    const summary = result.summary;
-    if (!content)
-      return mapStream(result, {
-        end: () => finish(context, span, recording, summary, undefined),
-        stop: (error) => finish(context, span, recording, summary, error, error === undefined),
-      });
-    // The same pass over the chunks that closes the span also collects the streamed text.
-    const api = context.request.api;
-    const texts: string[] = [];
-    const writeOutput = () =>
-      setContent(
-        span,
-        Attr.outputMessages,
-        texts.map((text) => ({ role: 'assistant', content: text })),
-      );
+    },
+  );
+}
+
+/** The call's result, its span closed (for a stream: when it ends), when the span does not record. */
+function plainResult(context: ModelContext, span: Span, result: ModelResult): ModelResult {
+  if (result.type === 'response') {
+    finish(context, span, false, result.summary, undefined);
+    return result;
+  }
+  const summary = result.summary;
+  return mapStream(result, {
+    end: () => finish(context, span, false, summary, undefined),
+    stop: (error) => finish(context, span, false, summary, error, error === undefined),
+  });
+}
+
+/** The request's attributes (and content, when asked for) on a recording call span. */
+function startRecording(context: ModelContext, span: Span): void {
+  const body = context.request.body;
+  span.setAttributes({
+    [Attr.operationName]: operationOf[context.request.api],
+    [Attr.providerName]: context.request.kind,
+    [Attr.requestModel]: context.model,
+    [Attr.requestStream]: context.request.stream,
+  });
+  if (typeof body.max_tokens === 'number') span.setAttribute(Attr.requestMaxTokens, body.max_tokens);
+  if (typeof body.temperature === 'number') span.setAttribute(Attr.requestTemperature, body.temperature);
+  if (typeof body.top_p === 'number') span.setAttribute(Attr.requestTopP, body.top_p);
+  if (context.route) span.setAttribute(Attr.route, context.route.name);
+  if (context.principal.team) span.setAttribute(Attr.team, context.principal.team);
+  if (context.principal.user) span.setAttribute(Attr.user, context.principal.user);
+  if (recordsContent(context)) recordInput(span, context.request.api, body);
+}
+
+/** Content only on request, and only for a span that keeps it: otherwise nothing is computed. */
+function recordsContent(context: ModelContext): boolean {
+  return context.telemetry.recordContent && contentApis.has(context.request.api);
+}
+
+/** The call's result with its recording span closed (for a stream: when it ends), content written if asked. */
+function recordedResult(context: ModelContext, span: Span, result: ModelResult): ModelResult {
+  const content = recordsContent(context);
+  if (result.type === 'response') {
+    if (content) setContent(span, Attr.outputMessages, outputOf(context.request.api, result.data));
+    finish(context, span, true, result.summary, undefined);
+    return result;
+  }
+  const summary = result.summary;
+  if (!content)
     return mapStream(result, {
-      chunk: (chunk) => {
-        collectText(api, chunk, texts);
-        return chunk;
-      },
-      end: () => {
-        writeOutput();
-        finish(context, span, recording, summary, undefined);
-      },
-      stop: (error) => {
-        writeOutput();
-        finish(context, span, recording, summary, error, error === undefined);
-      },
+      end: () => finish(context, span, true, summary, undefined),
+      stop: (error) => finish(context, span, true, summary, error, error === undefined),
     });
-  };
+  // The same pass over the chunks that closes the span also collects the streamed text.
+  const api = context.request.api;
+  const texts: string[] = [];
+  const writeOutput = () =>
+    setContent(
+      span,
+      Attr.outputMessages,
+      texts.map((text) => ({ role: 'assistant', content: text })),
+    );
+  return mapStream(result, {
+    chunk: (chunk) => {
+      collectText(api, chunk, texts);
+      return chunk;
+    },
+    end: () => {
+      writeOutput();
+      finish(context, span, true, summary, undefined);
+    },
+    stop: (error) => {
+      writeOutput();
+      finish(context, span, true, summary, error, error === undefined);
+    },
+  });
 }
 
 /** The generating APIs whose requests and answers are messages (embeddings and token counts are not). */

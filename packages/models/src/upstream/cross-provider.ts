@@ -39,7 +39,7 @@ export async function crossProvider(
   if (request.stream) body.stream = true;
   const sent = send(target.client, upstreamApi, body, portableOptions(options));
   deadline?.track(sent);
-  const { data, response } = await answerOf(sent);
+  const { data, response } = await answerOf(sent, target.client);
   const summary = emptySummary();
   if (!request.stream) {
     summarize(upstreamApi, data, summary);

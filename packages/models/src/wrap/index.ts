@@ -3,14 +3,15 @@ import type { ModelApi, ModelResult, ModelStreamResult, ProviderKind } from '../
 import { providerKind } from '../options/index.js';
 import { anthropicClasses, openaiClasses, type SdkClasses } from '../sdk/index.js';
 
-/** Runs one call through the layer's chain. */
-export type CallRunner = (
+/** Runs one call through the layer's chain; `answer` makes what the caller gets from its result. */
+export type CallRunner = <R>(
   client: object,
   kind: ProviderKind,
   api: ModelApi,
   body: Record<string, any>,
   options: Record<string, any> | undefined,
-) => Promise<ModelResult>;
+  answer: (result: ModelResult) => R,
+) => Promise<R>;
 
 /** The generating methods, by resource path. Everything else on a client passes through untouched. */
 type Tree = { readonly [key: string]: Tree | ModelApi };
@@ -163,7 +164,7 @@ export function createWrapper(run: CallRunner) {
     const toProps = (result: ModelResult) => new ResultProps(result, method);
     const { APIPromise } = classes;
     return (body: Record<string, any>, options?: Record<string, any>) =>
-      new APIPromise(raw, run(raw, kind, api, body, options).then(toProps), parseResult);
+      new APIPromise(raw, run(raw, kind, api, body, options, toProps), parseResult);
   }
 
   function wrap<T extends object>(client: T): T {
