@@ -18,15 +18,15 @@ export function hintPatternOf(detector: Detector): RegExp | undefined {
   if (hints === undefined || hints.length === 0) return undefined;
   let pattern = hintPatterns.get(detector);
   if (pattern === undefined) {
-    const escape = (hint: string) => hint.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+    const literal = (hint: string) => hint.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
     // Single characters (the digits of a number detector) as one class; longer hints as alternatives, the
     // longest first.
     pattern = hints.every((hint) => hint.length === 1)
-      ? new RegExp(`[${hints.map(escape).join('')}]`, 'g')
+      ? new RegExp(`[${hints.map(literal).join('')}]`, 'g')
       : new RegExp(
           [...hints]
             .sort((left, right) => right.length - left.length)
-            .map(escape)
+            .map(literal)
             .join('|'),
           'g',
         );
