@@ -338,51 +338,68 @@ export function budgetMiddleware(options: BudgetOptions): ModelMiddleware {
     }
   };
 
-  return async (context, next) => {
-    const time = now();
+  // Not an async function: a call the memory store answers at once costs one promise here (more would cost, most
+  // under `gateway.run()`'s promise hooks).
+  return (context, next) => {
     let reservations: Reservation[] | undefined;
-    let estimate: { tokens: number; dollars: number } | undefined;
-    for (const limit of limits) {
-      const value = dimensionOf(limit, context);
-      if (value === undefined || (limit.match !== undefined && !limit.match.has(value))) continue;
-      let amount = 1;
-      if (limit.kind !== 'requests') {
-        estimate ??= estimateCall(context);
-        amount = limit.kind === 'tokens' ? estimate.tokens : estimate.dollars;
-      }
-      const period = limit.clock?.at(time);
-      (reservations ??= []).push({
-        limit,
-        key: keyOf(limit, value, period?.label),
-        value,
-        amount,
-        endsAt: period ? period.endsAt : Infinity,
-      });
-    }
-    if (reservations === undefined) return next();
-    const reserving = reserve(context, reservations, time);
-    if (reserving) await reserving;
-    const hideUsage = measured && requestStreamUsage(context.request);
-    let result: ModelResult;
+    let reserving: Promise<void> | undefined;
     try {
-      result = await next();
+      const time = now();
+      let estimate: { tokens: number; dollars: number } | undefined;
+      for (const limit of limits) {
+        const value = dimensionOf(limit, context);
+        if (value === undefined || (limit.match !== undefined && !limit.match.has(value))) continue;
+        let amount = 1;
+        if (limit.kind !== 'requests') {
+          estimate ??= estimateCall(context);
+          amount = limit.kind === 'tokens' ? estimate.tokens : estimate.dollars;
+        }
+        const period = limit.clock?.at(time);
+        (reservations ??= []).push({
+          limit,
+          key: keyOf(limit, value, period?.label),
+          value,
+          amount,
+          endsAt: period ? period.endsAt : Infinity,
+        });
+      }
+      if (reservations === undefined) return next();
+      reserving = reserve(context, reservations, time);
     } catch (error) {
-      const failedAt = now();
-      for (const reservation of reservations)
-        if (reservation.limit.kind !== 'requests') adjust(context.store, reservation, -reservation.amount, failedAt);
-      throw error;
+      return Promise.reject(error);
     }
-    if (!measured) return result;
     const held = reservations;
-    if (result.type === 'response') {
-      settle(context, held, result.target, result.summary, true);
-      return result;
-    }
-    const stream = result;
-    return watchStream(stream, hideUsage, (completed) =>
-      settle(context, held, stream.target, stream.summary, completed),
-    );
+    if (reserving) return reserving.then(() => proceed(context, next, held));
+    return proceed(context, next, held);
   };
+
+  /** The call, its reservations made: settled with its usage, or refunded when it fails. */
+  function proceed(
+    context: ModelContext,
+    next: () => Promise<ModelResult>,
+    reservations: Reservation[],
+  ): Promise<ModelResult> {
+    const hideUsage = measured && requestStreamUsage(context.request);
+    return next().then(
+      (result) => {
+        if (!measured) return result;
+        if (result.type === 'response') {
+          settle(context, reservations, result.target, result.summary, true);
+          return result;
+        }
+        const stream = result;
+        return watchStream(stream, hideUsage, (completed) =>
+          settle(context, reservations, stream.target, stream.summary, completed),
+        );
+      },
+      (error: unknown) => {
+        const failedAt = now();
+        for (const reservation of reservations)
+          if (reservation.limit.kind !== 'requests') adjust(context.store, reservation, -reservation.amount, failedAt);
+        throw error;
+      },
+    );
+  }
 
   function estimateCall(context: ModelContext): { tokens: number; dollars: number } {
     const input = estimateInputTokens(context.request.body, charsPerToken);

@@ -188,14 +188,16 @@ export function costMiddleware(options: CostOptions = {}): ModelMiddleware {
     if (route !== undefined) add(amounts, routeFields.of(route.name), usd);
   };
 
-  const middleware: ModelMiddleware = async (context, next) => {
+  // Not an async function: one promise per call (more would cost, most under `gateway.run()`'s promise hooks).
+  const middleware: ModelMiddleware = (context, next) => {
     const hideUsage = requestStreamUsage(context.request);
-    const result = await next();
-    if (result.type === 'response') {
-      settle(context, result.target, result.summary);
-      return result;
-    }
-    return watchStream(result, hideUsage, () => settle(context, result.target, result.summary));
+    return next().then((result) => {
+      if (result.type === 'response') {
+        settle(context, result.target, result.summary);
+        return result;
+      }
+      return watchStream(result, hideUsage, () => settle(context, result.target, result.summary));
+    });
   };
   return Object.assign(middleware, { [costMarker]: true });
 }

@@ -103,26 +103,32 @@ export function findingGuardrail(spec: FindingGuardrailSpec): GuardrailMiddlewar
     return { push: (text) => outcome(scanner.push(text)), end: () => outcome(scanner.end()) };
   };
 
-  return asGuardrail(name, async (context, next) => {
+  // Not an async function: one promise per call (more would cost, most under `gateway.run()`'s promise hooks).
+  return asGuardrail(name, (context, next) => {
     const { request } = context;
     if (checkInput) {
-      const body = check(context, 'input', (map) => mapInputText(request.api, request.body, map)) as Record<
-        string,
-        any
-      >;
-      if (body !== request.body) request.body = body;
+      try {
+        const body = check(context, 'input', (map) => mapInputText(request.api, request.body, map)) as Record<
+          string,
+          any
+        >;
+        if (body !== request.body) request.body = body;
+      } catch (error) {
+        return Promise.reject(error);
+      }
     }
     if (!checkOutput) return next();
-    const result = await next();
-    if (result.type === 'response') {
-      const data = check(context, 'output', (map) => mapOutputText(request.api, result.data, map));
-      return data === result.data ? result : { ...result, data };
-    }
-    return guardStream(request.api, result, {
-      open,
-      observeOnly: action === 'flag',
-      report: (trip, cut) => report(context, name, 'output', cut ? 'block' : action, trip),
-      error: (trip) => blocked(name, 'output', trip),
+    return next().then((result) => {
+      if (result.type === 'response') {
+        const data = check(context, 'output', (map) => mapOutputText(request.api, result.data, map));
+        return data === result.data ? result : { ...result, data };
+      }
+      return guardStream(request.api, result, {
+        open,
+        observeOnly: action === 'flag',
+        report: (trip, cut) => report(context, name, 'output', cut ? 'block' : action, trip),
+        error: (trip) => blocked(name, 'output', trip),
+      });
     });
   });
 }

@@ -102,47 +102,91 @@ export function routeExecutor(
   retry: RetryAfterFailure | undefined,
   latency: LatencyTracker,
 ): (context: ModelContext, route: CompiledRoute) => Promise<ModelResult> {
-  return async (context, route) => {
-    const targets = orderTargets(route, context, latency);
+  /** Tries `targets[index]` and, if it fails, the ones after it. */
+  const fromTarget = (
+    context: ModelContext,
+    route: CompiledRoute,
+    targets: readonly CompiledTarget[],
+    index: number,
+    errors: unknown[] | undefined,
+  ): Promise<ModelResult> => {
+    const target = targets[index];
+    if (target === undefined) return Promise.reject(noHealthyTarget(route, targets, errors ?? []));
+    context.target = target;
     const signal = context.signal;
-    let errors: unknown[] | undefined;
-    for (let index = 0; index < targets.length; index++) {
-      const target = targets[index]!;
-      context.target = target;
-      const start = performance.now();
-      let result: ModelResult;
-      try {
-        signal?.throwIfAborted();
-        try {
-          result = await attempt(context);
-        } catch (error) {
-          // Aborted meanwhile: p-retry would stop at its abort check (with the abort reason when the failure was
-          // worth retrying, else with the failure).
-          if (retry === undefined || signal?.aborted)
-            throw signal?.aborted && isRetryable(error) ? signal.reason : error;
-          result = await retry(context, () => attempt(context), error);
-        }
-      } catch (error) {
-        if (signal?.aborted || isAbort(error)) throw error;
-        (errors ??= []).push(error);
-        continue;
-      }
-      // A caller who aborted while the attempt ran gets the abort, not a late answer.
-      if (signal?.aborted) {
-        if (result.type === 'stream') result.controller.abort();
-        throw signal.reason;
-      }
-      latency.record(target.id, performance.now() - start);
-      return result;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const start = performance.now();
+    let attempted: Promise<ModelResult>;
+    try {
+      attempted = attempt(context);
+    } catch (error) {
+      attempted = Promise.reject(error);
     }
-    const failures = errors ?? [];
-    const described = failures
-      .map((error, index) => `${targets[index]!.id}: ${error instanceof Error ? error.message : String(error)}`)
-      .join('; ');
-    throw new NoHealthyTargetError({
-      message: `every target of route "${route.name}" failed: ${described}`,
-      route: route.name,
-      errors: failures,
-    });
+    // Not an async function: a call answered at once costs one promise here.
+    return attempted.then(
+      (result) => answered(context, target, start, result),
+      (error: unknown) => recover(context, route, targets, index, errors, start, error),
+    );
   };
+
+  /** The answer, unless the caller aborted while it came (then the abort, and a stream is cancelled). */
+  const answered = (context: ModelContext, target: CompiledTarget, start: number, result: ModelResult) => {
+    const signal = context.signal;
+    if (signal?.aborted) {
+      if (result.type === 'stream') result.controller.abort();
+      throw signal.reason;
+    }
+    latency.record(target.id, performance.now() - start);
+    return result;
+  };
+
+  /** After a failed first attempt: the retry policy at the same target, then the next targets. */
+  const recover = async (
+    context: ModelContext,
+    route: CompiledRoute,
+    targets: readonly CompiledTarget[],
+    index: number,
+    errors: unknown[] | undefined,
+    start: number,
+    error: unknown,
+  ): Promise<ModelResult> => {
+    const signal = context.signal;
+    let result: ModelResult;
+    try {
+      // Aborted meanwhile: p-retry would stop at its abort check (with the abort reason when the failure was
+      // worth retrying, else with the failure).
+      if (retry === undefined || signal?.aborted) throw signal?.aborted && isRetryable(error) ? signal.reason : error;
+      result = await retry(context, () => attempt(context), error);
+    } catch (failure) {
+      if (signal?.aborted || isAbort(failure)) throw failure;
+      (errors ??= []).push(failure);
+      return fromTarget(context, route, targets, index + 1, errors);
+    }
+    return answered(context, targets[index]!, start, result);
+  };
+
+  return (context, route) => {
+    let targets: readonly CompiledTarget[];
+    try {
+      targets = orderTargets(route, context, latency);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return fromTarget(context, route, targets, 0, undefined);
+  };
+}
+
+function noHealthyTarget(
+  route: CompiledRoute,
+  targets: readonly CompiledTarget[],
+  errors: readonly unknown[],
+): NoHealthyTargetError {
+  const described = errors
+    .map((error, index) => `${targets[index]!.id}: ${error instanceof Error ? error.message : String(error)}`)
+    .join('; ');
+  return new NoHealthyTargetError({
+    message: `every target of route "${route.name}" failed: ${described}`,
+    route: route.name,
+    errors: [...errors],
+  });
 }

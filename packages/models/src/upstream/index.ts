@@ -21,14 +21,40 @@ const identity = (value: unknown) => value;
  * `asResponse()`, `then()` and `Promise.all`, which cost a promise and a turn each on every call. `client` is
  * the client the request was sent with.
  */
-export async function answerOf(sent: SentRequest, client: object): Promise<{ data: any; response: Response }> {
+export function answerOf(sent: SentRequest, client: object): Promise<{ data: any; response: Response }> {
+  return readAnswer(sent, client, (data, response) => ({ data, response }), undefined);
+}
+
+/**
+ * Reads an SDK request's answer as `answerOf` does, and hands it to `use` (or a failure to `fail`) in the same
+ * step: no async function and no intermediate object on every call (each promise costs, and more so under
+ * `AsyncLocalStorage`'s promise hooks, which `gateway.run()` turns on).
+ */
+export function readAnswer<T>(
+  sent: SentRequest,
+  client: object,
+  use: (data: any, response: Response) => T | Promise<T>,
+  fail: ((error: unknown) => never) | undefined,
+): Promise<T> {
   const { responsePromise, parseResponse } = sent;
   if (responsePromise === undefined || parseResponse === undefined) {
-    const response = await sent.asResponse();
-    return { data: await sent.then(identity), response };
+    // Not a Stainless `APIPromise` (a client subclass answering otherwise): the public methods.
+    let response: Response;
+    return sent
+      .asResponse()
+      .then((value) => {
+        response = value;
+        return sent.then(identity);
+      })
+      .then((data) => use(data, response), fail);
   }
-  const props = await responsePromise;
-  return { data: await parseResponse(client, props), response: props.response };
+  let response: Response;
+  return responsePromise
+    .then((props) => {
+      response = props.response;
+      return parseResponse(client, props);
+    })
+    .then((data) => use(data, response), fail);
 }
 
 /** Calls the SDK method of a raw client that serves `api` (a switch, not a closure made per call). */
@@ -68,47 +94,69 @@ export interface UpstreamSettings {
  * `UpstreamError`s naming the target; a stream is held back until its first content (so that a failure before
  * it can still fail over) and fails with an `UpstreamError` if it ends before its end marker.
  */
-export async function callTarget(ctx: ModelContext, settings: UpstreamSettings): Promise<ModelResult> {
+export function callTarget(ctx: ModelContext, settings: UpstreamSettings): Promise<ModelResult> {
   const target = ctx.target!;
   const { request } = ctx;
-  const options = ownOptions(request.options);
-  // Per-request `maxRetries: 0` stops the SDK from retrying under the gateway's own retries (no multiplying).
-  if (settings.gatewayRetries) options.maxRetries = 0;
-  let signal = ctx.attemptSignal ?? ctx.signal;
-  const deadline = deadlineOf(ctx);
-  if (deadline) {
-    if (options.maxRetries !== 0 || (target.kind === 'anthropic' && !request.stream)) {
-      // The SDK may retry under its own timeout, or (Anthropic, not streaming) derives its timeout from
-      // `max_tokens` and refuses long calls: a signal the deadline aborts leaves both as they are.
-      signal = signal ? AbortSignal.any([signal, deadline.signal()]) : deadline.signal();
-    } else {
-      // The SDK's own timer aborts the request a little after the deadline, so the timeout middleware's
-      // `TimeoutError` always comes first; a shorter `timeout` of the caller's stays.
-      const ms = deadline.remainingMs() + sdkTimeoutGraceMs;
-      if (!(options.timeout <= ms)) options.timeout = ms;
-    }
-  }
-  if (signal) options.signal = signal;
+  // SDK failures name the target; the caller's own abort stays what it is.
+  const mapped = (error: unknown) => (isAbort(error) && ctx.signal?.aborted ? error : upstreamError(error, target.id));
+  const fail = (error: unknown): never => {
+    throw mapped(error);
+  };
   try {
+    const options = ownOptions(request.options);
+    // Per-request `maxRetries: 0` stops the SDK from retrying under the gateway's own retries (no multiplying).
+    if (settings.gatewayRetries) options.maxRetries = 0;
+    let signal = ctx.attemptSignal ?? ctx.signal;
+    const deadline = deadlineOf(ctx);
+    if (deadline) {
+      if (options.maxRetries !== 0 || (target.kind === 'anthropic' && !request.stream)) {
+        // The SDK may retry under its own timeout, or (Anthropic, not streaming) derives its timeout from
+        // `max_tokens` and refuses long calls: a signal the deadline aborts leaves both as they are.
+        signal = signal ? AbortSignal.any([signal, deadline.signal()]) : deadline.signal();
+      } else {
+        // The SDK's own timer aborts the request a little after the deadline, so the timeout middleware's
+        // `TimeoutError` always comes first; a shorter `timeout` of the caller's stays.
+        const ms = deadline.remainingMs() + sdkTimeoutGraceMs;
+        if (!(options.timeout <= ms)) options.timeout = ms;
+      }
+    }
+    if (signal) options.signal = signal;
     if (request.kind !== target.kind) {
       if (request.api !== 'chat' && request.api !== 'messages')
         throw new TranslationError({
           message: `${request.api} calls cannot go to ${target.id}, a ${target.kind} provider; route them to ${request.kind} targets only`,
           field: 'model',
         });
-      return await crossProvider(request, options, target, deadline);
+      return crossProvider(request, options, target, deadline).catch(fail);
     }
     const body = { ...request.body, model: target.model, ...target.parameters };
     const sent = send(target.client, request.api, body, options);
     deadline?.track(sent);
-    const { data, response } = await answerOf(sent, target.client);
-    if (!request.stream) return { type: 'response', data, response, target, summary: summarize(request.api, data) };
-    const summary = emptySummary();
-    const chunks = checkedStream(request.api, data, summary, target, true);
-    return await holdUntilContent(request.api, chunks, data.controller, response, target, summary);
+    if (!request.stream)
+      return readAnswer(
+        sent,
+        target.client,
+        (data, response): ModelResult => ({
+          type: 'response',
+          data,
+          response,
+          target,
+          summary: summarize(request.api, data),
+        }),
+        fail,
+      );
+    return readAnswer(
+      sent,
+      target.client,
+      (data, response) => {
+        const summary = emptySummary();
+        const chunks = checkedStream(request.api, data, summary, target, true);
+        return holdUntilContent(request.api, chunks, data.controller, response, target, summary).catch(fail);
+      },
+      fail,
+    );
   } catch (error) {
-    if (isAbort(error) && ctx.signal?.aborted) throw error;
-    throw upstreamError(error, target.id);
+    return Promise.reject(mapped(error));
   }
 }
 
@@ -117,24 +165,35 @@ export async function callTarget(ctx: ModelContext, settings: UpstreamSettings):
  * SDK errors surface as the SDK threw them, so `catch (e) { if (e instanceof OpenAI.RateLimitError) … }` keeps
  * working; the SDK client's own retries and timeout apply.
  */
-export async function callPassthrough(ctx: ModelContext): Promise<ModelResult> {
+export function callPassthrough(ctx: ModelContext): Promise<ModelResult> {
   const target = ctx.target!;
   const { request } = ctx;
   let options = request.options;
   // The scope's signal (from gateway.run) is merged in; the caller's own options are otherwise untouched.
   if (ctx.signal && ctx.signal !== options?.signal) options = { ...options, signal: ctx.signal };
-  const sent = send(target.client, request.api, request.body, options);
-  const { data, response } = await answerOf(sent, target.client);
-  if (!request.stream) return { type: 'response', data, response, target, summary: summarize(request.api, data) };
-  const summary = emptySummary();
-  return {
-    type: 'stream',
-    chunks: { [Symbol.asyncIterator]: () => checkedStream(request.api, data, summary, target, false) },
-    controller: data.controller,
-    response,
-    target,
-    summary,
-  };
+  let sent: SentRequest;
+  try {
+    sent = send(target.client, request.api, request.body, options);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return readAnswer(
+    sent,
+    target.client,
+    (data, response): ModelResult => {
+      if (!request.stream) return { type: 'response', data, response, target, summary: summarize(request.api, data) };
+      const summary = emptySummary();
+      return {
+        type: 'stream',
+        chunks: { [Symbol.asyncIterator]: () => checkedStream(request.api, data, summary, target, false) },
+        controller: data.controller,
+        response,
+        target,
+        summary,
+      };
+    },
+    undefined,
+  );
 }
 
 /**
