@@ -12,8 +12,8 @@ import {
 } from './checks.js';
 import { type Detector, defineDetector } from './detector.js';
 
-/** Hints of the detectors whose every match holds a digit (phone numbers, cards, IBANs, national ids). */
-const digits = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
+/** Every match of a number detector (phone numbers, cards, IBANs, national ids) holds a digit. */
+const digits = '0123456789';
 
 // Every pattern is compiled once, here, at module load. Quantifiers are bounded so that each detector's
 // `maxLength` is read from its pattern; boundaries are lookarounds so that a match never starts or ends in
@@ -44,8 +44,7 @@ export const phoneDetector = defineDetector({
   pattern:
     /(?<![\w+.,/-])(?<!\d[ .-])(?:\+[1-9]\d{0,2}(?:[ .-]?(?:\(\d{1,4}\)|\d{1,6})){1,6}|(?:1[ .-])?(?:\([2-9]\d{2}\) ?|[2-9]\d{2}[ .-])[2-9]\d{2}[ .-]\d{4}|0[1-9]\d{0,3}(?:[ .-]\d{2,8}){1,4})(?![\w]|[.,:/-]\d)/,
   validate: phoneValid,
-  // Every match has a digit: text without one is skipped at once.
-  hints: digits,
+  chars: digits,
 });
 
 /** Payment card numbers: 13 to 19 digits starting 2 to 6, single spaces or dashes between, Luhn-valid. */
@@ -55,8 +54,7 @@ export const cardDetector = defineDetector({
   label: 'Payment card number',
   pattern: /(?<!\d[ -]?)[2-6]\d{3}(?:[ -]?\d){9,15}(?![ -]?\d)/,
   validate: (match) => luhnValid(digitsOf(match)),
-  // Every match has a digit: text without one is skipped at once.
-  hints: digits,
+  chars: digits,
 });
 
 /** International bank account numbers, grouped by four or not, with a valid mod-97 check. */
@@ -66,8 +64,7 @@ export const ibanDetector = defineDetector({
   label: 'IBAN',
   pattern: /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])/,
   validate: ibanValid,
-  // Every match has a digit: text without one is skipped at once.
-  hints: digits,
+  chars: digits,
 });
 
 /** US Social Security numbers written 123-45-6789 or 123 45 6789, without the never-issued ranges. */
@@ -78,8 +75,7 @@ export const usSsnDetector = defineDetector({
   pattern:
     /(?<![\d-])(?!000|666|9\d\d)\d{3}(?:-(?!00)\d{2}-(?!0000)\d{4}|[ ](?!00)\d{2}[ ](?!0000)\d{4})(?![\d-]|[ ]\d)/,
   validate: ssnValid,
-  // Every match has a digit: text without one is skipped at once.
-  hints: digits,
+  chars: digits,
 });
 
 /** UK National Insurance numbers (AB 12 34 56 C), with the prefixes HMRC never allocates excluded. */
@@ -89,8 +85,7 @@ export const ukNinoDetector = defineDetector({
   label: 'UK National Insurance number',
   pattern:
     /(?<![A-Za-z0-9])(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![A-Za-z0-9])/,
-  // Every match has a digit: text without one is skipped at once.
-  hints: digits,
+  chars: digits,
 });
 
 /** Spanish DNI (12345678Z) and NIE (X1234567L) numbers with a matching check letter. */
@@ -100,8 +95,7 @@ export const esDniDetector = defineDetector({
   label: 'Spanish DNI/NIE',
   pattern: /(?<![A-Za-z0-9])(?:\d{8}|[XYZ]\d{7})-?[A-Z](?![A-Za-z0-9])/,
   validate: spanishIdValid,
-  // Every match has a digit: text without one is skipped at once.
-  hints: digits,
+  chars: digits,
 });
 
 /** French social security numbers (NIR), 15 digits with the Corsican 2A/2B, with a valid key. */
@@ -111,8 +105,7 @@ export const frNirDetector = defineDetector({
   label: 'French social security number',
   pattern: /(?<![\w])[12] ?\d{2} ?\d{2} ?(?:\d{2}|2[AB]) ?\d{3} ?\d{3} ?\d{2}(?![\w])/,
   validate: frenchNirValid,
-  // Every match has a digit: text without one is skipped at once.
-  hints: digits,
+  chars: digits,
 });
 
 const tokenCharset = /[A-Za-z0-9_-]/;

@@ -34,6 +34,12 @@ export interface Detector {
   /** Literal strings of which every match contains one: text with none of them is skipped without a scan. */
   hints?: readonly string[];
   /**
+   * Characters of which every match contains at least one (a number's digits). A text with none of them, and
+   * with no hint of any other detector scanned with it, is ruled out by one search for all of them; unlike
+   * `hints`, they do not narrow where the pattern is searched (common characters would only cost).
+   */
+  chars?: string;
+  /**
    * How far into a match its hint ends at most (defaults to `maxLength`, or to the longest start with an
    * extent): a tighter figure lets `scan` try fewer positions before each hint.
    */
@@ -62,6 +68,7 @@ export interface DefineDetectorOptions {
   /** Defaults to the bound read from the pattern; required when the pattern is unbounded (`+`, `*`). */
   maxLength?: number;
   hints?: readonly string[];
+  chars?: string;
   hintWithin?: number;
   extent?: DetectorExtent;
 }
@@ -135,6 +142,11 @@ export function defineDetector(options: DefineDetectorOptions): Detector {
   if (options.validate) detector.validate = options.validate;
   if (hints) detector.hints = [...hints];
   if (extent) detector.extent = { starts: [...extent.starts], charset: extent.charset };
+  if (options.chars !== undefined) {
+    if (typeof options.chars !== 'string' || options.chars === '')
+      fail('detector.chars', 'chars must be a non-empty string of the characters every match contains one of');
+    detector.chars = options.chars;
+  }
   if (hintWithin !== undefined) detector.hintWithin = hintWithin;
   else if (extent && options.hints === undefined)
     detector.hintWithin = Math.max(...extent.starts.map((start) => start.length));

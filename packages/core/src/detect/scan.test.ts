@@ -147,3 +147,24 @@ describe('redact', () => {
     );
   });
 });
+
+describe('ruling a text out in one search', () => {
+  it('text with no hint and no telling character of any detector has no findings; one with a digit is scanned', () => {
+    expect(scan('Summarise the contract in one line.', piiDetectors)).toEqual([]);
+    expect(scan('Call me on +44 20 7946 0958 tomorrow.', piiDetectors)).toEqual([
+      expect.objectContaining({ detector: 'phone', start: 11, end: 27 }),
+    ]);
+    expect(scan('mail ana@example.com', piiDetectors)).toEqual([expect.objectContaining({ detector: 'email' })]);
+  });
+
+  it('a detector without hints or chars in the list turns the shortcut off: its matches are still found', () => {
+    const word = defineDetector({ id: 'codeword', kind: 'secret', pattern: /\bswordfish\b/ });
+    expect(scan('the password is swordfish', [...piiDetectors, word])).toEqual([
+      expect.objectContaining({ detector: 'codeword' }),
+    ]);
+  });
+
+  it('a detector that gives chars must give a non-empty string', () => {
+    expect(() => defineDetector({ id: 'x', kind: 'pii', pattern: /x\d/, chars: '' })).toThrow(/chars must be/);
+  });
+});

@@ -18,21 +18,57 @@ export function hintPatternOf(detector: Detector): RegExp | undefined {
   if (hints === undefined || hints.length === 0) return undefined;
   let pattern = hintPatterns.get(detector);
   if (pattern === undefined) {
-    const literal = (hint: string) => hint.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
-    // Single characters (the digits of a number detector) as one class; longer hints as alternatives, the
-    // longest first.
-    pattern = hints.every((hint) => hint.length === 1)
-      ? new RegExp(`[${hints.map(literal).join('')}]`, 'g')
-      : new RegExp(
-          [...hints]
-            .sort((left, right) => right.length - left.length)
-            .map(literal)
-            .join('|'),
-          'g',
-        );
+    pattern = hintRegExp(hints, 'g');
     hintPatterns.set(detector, pattern);
   }
   return pattern;
+}
+
+/**
+ * One search for the hints and `chars` of every detector of a list, when each has either; built (and the
+ * detectors checked) once per list.
+ */
+const prefilters = new WeakMap<readonly Detector[], readonly RegExp[] | null>();
+
+/**
+ * The searches that rule a text out for a whole list: one for the single characters (a fast scan, and the likely
+ * hit, so a text that passes pays little), then one for the longer hints.
+ */
+function prefilterOf(detectors: readonly Detector[]): readonly RegExp[] | undefined {
+  let prefilter = prefilters.get(detectors);
+  if (prefilter === undefined) {
+    // Checked here too: a text the prefilter rules out never reaches the per-detector check.
+    detectors.forEach(checkDetector);
+    const hints = new Set<string>();
+    for (const detector of detectors) {
+      const own = [...(detector.hints ?? []), ...(detector.chars ?? '')];
+      if (own.length === 0) {
+        prefilter = null;
+        break;
+      }
+      for (const hint of own) hints.add(hint);
+    }
+    if (prefilter === undefined) {
+      const single = [...hints].filter((hint) => hint.length === 1);
+      const longer = [...hints].filter((hint) => hint.length > 1);
+      const searches: RegExp[] = [];
+      if (single.length > 0) searches.push(hintRegExp(single, ''));
+      if (longer.length > 0) searches.push(hintRegExp(longer, ''));
+      prefilter = searches;
+    }
+    prefilters.set(detectors, prefilter);
+  }
+  return prefilter ?? undefined;
+}
+
+/** A pattern matching any of `hints`: single characters as one class, the others as alternatives, longest first. */
+function hintRegExp(hints: readonly string[], flags: string): RegExp {
+  const literal = (hint: string) => hint.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+  const single = hints.filter((hint) => hint.length === 1);
+  const longer = hints.filter((hint) => hint.length > 1).sort((left, right) => right.length - left.length);
+  const parts = longer.map(literal);
+  if (single.length > 0) parts.push(`[${single.map(literal).join('')}]`);
+  return new RegExp(parts.join('|'), flags);
 }
 
 /** Whether `text` from `from` on contains one of the detector's hints (true when it has none). */
@@ -190,6 +226,10 @@ export function mergeOverlaps(
  */
 export function scan(text: string, detectors: readonly Detector[] = defaultDetectors): Finding[] {
   if (typeof text !== 'string') throw new InvalidInputError({ message: `scan() expects a string, got ${typeof text}` });
+  // Text holding no hint and no telling character of any detector (most prompts, for the built-in ones) is
+  // done in one search.
+  const prefilter = prefilterOf(detectors);
+  if (prefilter !== undefined && !prefilter.some((pattern) => pattern.test(text))) return [];
   const raw: RankedFinding[] = [];
   for (let rank = 0; rank < detectors.length; rank++) collect(detectors[rank]!, rank, text, raw);
   if (raw.length === 0) return [];
