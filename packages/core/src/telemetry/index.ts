@@ -7,6 +7,7 @@ import {
   INVALID_SPAN_CONTEXT,
   type Meter,
   metrics,
+  ProxyTracerProvider,
   type Span,
   SpanKind,
   SpanStatusCode,
@@ -125,6 +126,16 @@ export class Telemetry {
       this.#globalTracer = provider.getTracer(name);
     }
     return this.#globalTracer!;
+  }
+
+  /**
+   * Whether spans go anywhere: false while no tracer provider is registered (and no `tracer` was given), when
+   * every span started would be a non-recording one. Follows a provider registered later.
+   */
+  get tracingOn(): boolean {
+    if (this.#tracer) return true;
+    const provider = trace.getTracerProvider();
+    return !(provider instanceof ProxyTracerProvider) || provider.getDelegateTracer(name) !== undefined;
   }
 
   /** The span in force here (a non-recording span outside any). */

@@ -24,7 +24,7 @@ function gateway(extra: Parameters<typeof models>[0] = {}) {
       },
       retry: { retries: 0 },
       guardrails: [piiGuardrail({ detectors: ['card'], action: 'redact', phase: 'output' })],
-      budgets: [{ per: 'team', window: 'minute', requests: 2 }],
+      budgets: [{ per: 'team', window: 'day', requests: 2 }],
       prices: { providers: { llama: { '': { input: 1, output: 2 } } } },
       ...extra,
     }),

@@ -82,10 +82,14 @@ export function observeCall<R>(
   answer: (result: ModelResult) => R,
 ): Promise<R> {
   const { telemetry } = context;
-  const operation = operationOf[context.request.api];
-  const span = telemetry.startSpan(`${operation} ${context.model}`, SpanKind.CLIENT);
+  // With no tracer provider every span is a non-recording one: the one in force (which the context holds) serves
+  // as this call's, instead of a new one per call.
+  let span = context.span;
+  if (span.isRecording() || telemetry.tracingOn) {
+    span = telemetry.startSpan(`${operationOf[context.request.api]} ${context.model}`, SpanKind.CLIENT);
+    context.span = span;
+  }
   const recording = span.isRecording();
-  context.span = span;
   let started: Promise<ModelResult>;
   try {
     if (!recording) started = chain(context);
@@ -247,11 +251,13 @@ function finish(
   cancelled = false,
 ): void {
   const { telemetry, target } = context;
-  const seconds = (performance.now() - context.startTime) / 1000;
   const usage = summary?.usage;
   if (usage) context.usage = usage;
+  const listened = context.events.has(modelCall);
+  const metrics = telemetry.metricsOn;
+  const seconds = listened || metrics ? (performance.now() - context.startTime) / 1000 : 0;
   // No meter provider: the instruments are no-ops, so their attributes are not even built.
-  if (telemetry.metricsOn) {
+  if (metrics) {
     const metricAttributes: Attributes = {
       [Attr.operationName]: operationOf[context.request.api],
       [Attr.providerName]: target?.kind ?? context.request.kind,
@@ -272,7 +278,7 @@ function finish(
     if (cancelled) span.setAttribute('gatehouse.stream.cancelled', true);
   }
   telemetry.endSpan(span, error);
-  if (context.events.has(modelCall)) {
+  if (listened) {
     context.events.emit(modelCall, {
       time: Date.now(),
       principal: context.principal,
