@@ -2,7 +2,9 @@
  * `npm run bench`: every benchmark, one table. Run on a quiet machine: figures are per call, after warm-up.
  * `--write` also saves the table to bench/RESULTS.md.
  */
+import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { agentsBench } from './agents.js';
 import { cacheBench } from './cache.js';
 import { composeBench } from './compose.js';
@@ -26,12 +28,31 @@ const suites: [string, () => Promise<Sample[]>][] = [
   ['agents', agentsBench],
 ];
 
+const suite = process.argv.indexOf('--suite');
+if (suite >= 0) {
+  // A child: one suite, its samples as JSON on stdout.
+  const run = suites.find(([name]) => name === process.argv[suite + 1])?.[1];
+  if (!run) throw new Error(`no benchmark suite ${process.argv[suite + 1]}`);
+  process.stdout.write(JSON.stringify(await run()));
+  process.exit(0);
+}
+
+// Each suite in a process of its own: one suite's JIT state, heap and AsyncLocalStorage hooks (on for good once a
+// gateway.run() has happened) never weigh on the next one's figures.
 const only = process.argv.slice(2).filter((argument) => !argument.startsWith('--'));
 const samples: Sample[] = [];
-for (const [name, run] of suites) {
+for (const [name] of suites) {
   if (only.length > 0 && !only.includes(name)) continue;
   console.error(`running ${name}…`);
-  samples.push(...(await run()));
+  const output = execFileSync(
+    process.execPath,
+    [...process.execArgv, fileURLToPath(import.meta.url), '--suite', name],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
+  samples.push(...(JSON.parse(output.toString()) as Sample[]));
 }
 const table = report('Gatehouse benchmarks', samples);
 console.log(table);
