@@ -1,7 +1,7 @@
 import { Attr, type EventBase, type EventName, type Store } from '@gatehouse/core';
 import type { ModelContext, ModelMiddleware, ResultSummary, TargetInfo } from '../context/index.js';
 import { requestStreamUsage, watchStream } from '../usage/stream-usage.js';
-import { CostLedger } from './ledger.js';
+import { type Amount, CostLedger } from './ledger.js';
 import { PeriodClock } from './period.js';
 import { costOf, type PriceBook, type PriceOverrides, priceBookOf } from './price-book.js';
 
@@ -78,8 +78,10 @@ class FieldNames {
 }
 
 /** Adds `amount` to one field of a batch. */
-function add(amounts: Map<string, number>, field: string, amount: number): void {
-  amounts.set(field, (amounts.get(field) ?? 0) + amount);
+function add(amounts: Map<string, Amount>, field: string, amount: number): void {
+  const total = amounts.get(field);
+  if (total === undefined) amounts.set(field, { value: amount });
+  else total.value += amount;
 }
 
 const costMarker = Symbol.for('gatehouse.models.costMiddleware');

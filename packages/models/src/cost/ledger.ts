@@ -17,11 +17,16 @@ export interface LedgerOptions {
   onWriteFailed(failure: LedgerWriteFailure): void;
 }
 
+/** One field's running total in a batch: a box updated in place (one lookup per call, no new number stored). */
+export interface Amount {
+  value: number;
+}
+
 /** The amounts added up since the last write, for one day (and the month it is in). */
 interface Batch {
   readonly dayKey: string;
   readonly monthKey: string;
-  readonly amounts: Map<string, number>;
+  readonly amounts: Map<string, Amount>;
 }
 
 /** How long a failed write waits before it is tried again, when no batch is due sooner. */
@@ -58,7 +63,7 @@ export class CostLedger {
   }
 
   /** The amounts of the current batch, to add to: by field (`total`, `calls`, `team:risk`, …). */
-  amounts(dayKey: string, monthKey: string): Map<string, number> {
+  amounts(dayKey: string, monthKey: string): Map<string, Amount> {
     let batch = this.#batch;
     if (batch === undefined || batch.dayKey !== dayKey) {
       // A new day (or the first call since the last write): what the old day added goes out now.
@@ -91,9 +96,9 @@ export class CostLedger {
     this.#settled();
   }
 
-  #write(key: string, amounts: ReadonlyMap<string, number> | undefined, ttlMs: number): void {
+  #write(key: string, amounts: ReadonlyMap<string, Amount> | undefined, ttlMs: number): void {
     const record: Record<string, number> = {};
-    if (amounts !== undefined) for (const [field, amount] of amounts) record[field] = amount;
+    if (amounts !== undefined) for (const [field, amount] of amounts) record[field] = amount.value;
     const again = this.#retry.get(key);
     if (again !== undefined) {
       this.#retry.delete(key);
