@@ -1,14 +1,17 @@
 import { Attr, type EventBase, type EventName, isStore, parseOptions, type Store } from '@gatehouse/core';
 import { z } from 'zod';
-import type {
-  ModelApi,
-  ModelContext,
-  ModelMiddleware,
-  ModelRequest,
-  ModelResult,
-  ProviderKind,
-  ResultSummary,
-  TargetInfo,
+import {
+  type ModelApi,
+  type ModelContext,
+  type ModelMiddleware,
+  type ModelRequest,
+  type ModelResult,
+  type ProviderKind,
+  pull,
+  type ResultSummary,
+  relaying,
+  stopUnlessOver,
+  type TargetInfo,
 } from '../context/index.js';
 import { assemble, isUsageChunk, split } from './convert.js';
 import { cacheKey, defaultIgnoredFields } from './key.js';
@@ -365,23 +368,13 @@ function recordStream(
   const source = result.chunks;
   return {
     async *[Symbol.asyncIterator]() {
-      const iterator = source[Symbol.asyncIterator]();
+      const relayed = relaying(source[Symbol.asyncIterator]());
       const recorded: string[] = [];
       let bytes = 0;
-      let over = false;
       try {
         while (true) {
-          let step: IteratorResult<any>;
-          try {
-            step = await iterator.next();
-          } catch (error) {
-            over = true;
-            throw error;
-          }
-          if (step.done) {
-            over = true;
-            break;
-          }
+          const step = await pull(relayed);
+          if (step.done) break;
           // Past the size bound the answer will not be cached: stop copying.
           if (bytes <= maxEntryBytes) {
             const text = JSON.stringify(step.value);
@@ -391,7 +384,7 @@ function recordStream(
           yield step.value;
         }
       } finally {
-        if (!over) await iterator.return?.();
+        await stopUnlessOver(relayed);
       }
       const { summary } = result;
       if (!summary.completed || bytes > maxEntryBytes || result.controller.signal.aborted) return;

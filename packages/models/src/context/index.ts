@@ -166,22 +166,12 @@ export function mapStream(result: ModelResult, hooks: StreamHooks): ModelResult 
 }
 
 async function* mapIterator(iterator: AsyncIterator<any>, hooks: StreamHooks): AsyncGenerator<any> {
-  // Whether the source is over (ended or threw); if not when we leave, it is told to stop (aborting upstream).
-  let sourceOver = false;
+  const source = relaying(iterator);
   let reported = false;
   try {
     while (true) {
-      let step: IteratorResult<any>;
-      try {
-        step = await iterator.next();
-      } catch (error) {
-        sourceOver = true;
-        throw error;
-      }
-      if (step.done) {
-        sourceOver = true;
-        break;
-      }
+      const step = await pull(source);
+      if (step.done) break;
       yield hooks.chunk ? hooks.chunk(step.value) : step.value;
     }
     reported = true;
@@ -194,6 +184,39 @@ async function* mapIterator(iterator: AsyncIterator<any>, hooks: StreamHooks): A
     throw error;
   } finally {
     if (!reported) hooks.stop?.(undefined);
-    if (!sourceOver) await iterator.return?.();
+    await stopUnlessOver(source);
   }
+}
+
+/** A stream being passed on by a generator: its iterator, and whether it is over (it ended or threw). */
+export interface Relayed<T> {
+  readonly iterator: AsyncIterator<T>;
+  over: boolean;
+}
+
+/** Starts passing `iterator` on (see `pull` and `stopUnlessOver`). */
+export function relaying<T>(iterator: AsyncIterator<T>): Relayed<T> {
+  return { iterator, over: false };
+}
+
+/** The next step of a relayed stream; it is over once it ends or throws. */
+export function pull<T>(source: Relayed<T>): Promise<IteratorResult<T>> {
+  return source.iterator.next().then(
+    (step) => {
+      if (step.done) source.over = true;
+      return step;
+    },
+    (error: unknown) => {
+      source.over = true;
+      throw error;
+    },
+  );
+}
+
+/**
+ * For a relaying generator's `finally`: a stream that is not over is told to stop (aborting its upstream), since
+ * the caller stopped reading early or a step after it threw.
+ */
+export async function stopUnlessOver(source: Relayed<unknown>): Promise<void> {
+  if (!source.over) await source.iterator.return?.();
 }

@@ -1,4 +1,4 @@
-import type { ModelApi, ModelStreamResult } from '../context/index.js';
+import { type ModelApi, type ModelStreamResult, pull, relaying, stopUnlessOver } from '../context/index.js';
 import type { Trip } from './report.js';
 import type { TextKind } from './text.js';
 
@@ -272,7 +272,7 @@ async function* run(
   const channels = new Map<string, Channel>();
   const tripped = new Set<string>();
   const reasons: string[] = [];
-  let sourceOver = false;
+  const source = relaying(iterator);
   let cut = false;
 
   const note = (trip: Trip | undefined) => {
@@ -307,17 +307,8 @@ async function* run(
 
   try {
     while (true) {
-      let step: IteratorResult<any>;
-      try {
-        step = await iterator.next();
-      } catch (error) {
-        sourceOver = true;
-        throw error;
-      }
-      if (step.done) {
-        sourceOver = true;
-        break;
-      }
+      const step = await pull(source);
+      if (step.done) break;
       let chunk = step.value;
       const pieces = adapter.pieces(chunk);
       const closing = adapter.closes(chunk);
@@ -398,6 +389,6 @@ async function* run(
   } finally {
     if (!cut && tripped.size + reasons.length > 0)
       options.report({ detectors: [...tripped], reason: reasons.length > 0 ? reasons.join('; ') : undefined }, false);
-    if (!sourceOver) await iterator.return?.();
+    await stopUnlessOver(source);
   }
 }

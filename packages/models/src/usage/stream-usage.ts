@@ -1,4 +1,4 @@
-import type { ModelRequest, ModelStreamResult } from '../context/index.js';
+import { type ModelRequest, type ModelStreamResult, pull, relaying, stopUnlessOver } from '../context/index.js';
 
 /**
  * OpenAI chat streams report usage only when asked (`stream_options.include_usage`). Asks for it when the
@@ -35,22 +35,12 @@ async function* watch(
   hideUsage: boolean,
   done: (completed: boolean) => void,
 ): AsyncGenerator<any> {
-  // Whether the source is over (ended or threw); if not when we leave, it is told to stop (aborting upstream).
-  let sourceOver = false;
+  const source = relaying(iterator);
   let reported = false;
   try {
     while (true) {
-      let step: IteratorResult<any>;
-      try {
-        step = await iterator.next();
-      } catch (error) {
-        sourceOver = true;
-        throw error;
-      }
-      if (step.done) {
-        sourceOver = true;
-        break;
-      }
+      const step = await pull(source);
+      if (step.done) break;
       const chunk = step.value;
       if (hideUsage && chunk !== null && typeof chunk === 'object' && 'usage' in chunk) {
         if (chunk.usage === null) delete chunk.usage;
@@ -62,6 +52,6 @@ async function* watch(
     done(true);
   } finally {
     if (!reported) done(false);
-    if (!sourceOver) await iterator.return?.();
+    await stopUnlessOver(source);
   }
 }
