@@ -1,11 +1,10 @@
 import { compose, EventBus, piiDetectors, secretDetectors } from '@gatehouse/core';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { ToolCallContext } from '../context.js';
+import { connectInMemory } from '../testing/connect.js';
 import { toolCallContext } from './call-context.js';
 import { resultSecretScanMiddleware } from './result-secret-scan-middleware.js';
 
@@ -31,12 +30,7 @@ async function leakyServer() {
   server.registerTool('clean', { description: 'Nothing secret' }, async () => ({
     content: [{ type: 'text', text: 'all good' }],
   }));
-  const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
-  await server.connect(serverTransport);
-  const client = new Client({ name: 'test', version: '1.0.0' });
-  await client.connect(clientTransport);
-  const upstream = (context: ToolCallContext) =>
-    client.callTool({ name: context.tool, arguments: context.arguments }) as Promise<CallToolResult>;
+  const { client, upstream } = await connectInMemory(server);
   return { client, upstream };
 }
 

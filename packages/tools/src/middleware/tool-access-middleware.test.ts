@@ -1,14 +1,12 @@
 import { posix } from 'node:path';
 import { compose, EventBus, PolicyDeniedError, SpanKind, Telemetry } from '@gatehouse/core';
 import { recordSpans } from '@gatehouse/core/testing';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { compileAccess } from '../access/index.js';
 import type { ToolCallContext, ToolMiddleware } from '../context.js';
+import { connectInMemory } from '../testing/connect.js';
 import { toolCallContext } from './call-context.js';
 import { toolAccessMiddleware } from './tool-access-middleware.js';
 
@@ -24,14 +22,7 @@ async function filesServer() {
       return { content: [{ type: 'text', text: `contents of ${path}` }] };
     },
   );
-  const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
-  await server.connect(serverTransport);
-  const client = new Client({ name: 'test', version: '1.0.0' });
-  await client.connect(clientTransport);
-  const upstream = (context: ToolCallContext) =>
-    client.callTool({ name: context.tool, arguments: context.arguments }, undefined, {
-      signal: context.signal,
-    }) as Promise<CallToolResult>;
+  const { client, upstream } = await connectInMemory(server);
   return { client, reads, upstream };
 }
 

@@ -1,12 +1,9 @@
 import { AbortedError, ConfigError, compose, EventBus, PolicyDeniedError } from '@gatehouse/core';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { compileAccess } from '../access/index.js';
-import type { ToolCallContext } from '../context.js';
+import { connectInMemory } from '../testing/connect.js';
 import { toolCallContext } from './call-context.js';
 import { toolAccessMiddleware } from './tool-access-middleware.js';
 import { type ApprovalRequest, toolApprovalMiddleware } from './tool-approval-middleware.js';
@@ -25,12 +22,7 @@ async function deployServer() {
   server.registerTool('status', { description: 'Service status' }, async () => ({
     content: [{ type: 'text', text: 'ok' }],
   }));
-  const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
-  await server.connect(serverTransport);
-  const client = new Client({ name: 'test', version: '1.0.0' });
-  await client.connect(clientTransport);
-  const upstream = (context: ToolCallContext) =>
-    client.callTool({ name: context.tool, arguments: context.arguments }) as Promise<CallToolResult>;
+  const { client, upstream } = await connectInMemory(server);
   return { client, deployed, upstream };
 }
 

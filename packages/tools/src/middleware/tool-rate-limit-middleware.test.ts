@@ -1,11 +1,8 @@
 import { compose, MemoryStore, RateLimitedError } from '@gatehouse/core';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { compileAccess } from '../access/index.js';
-import type { ToolCallContext } from '../context.js';
+import { connectInMemory } from '../testing/connect.js';
 import { toolCallContext } from './call-context.js';
 import { toolAccessMiddleware } from './tool-access-middleware.js';
 import { toolRateLimitMiddleware } from './tool-rate-limit-middleware.js';
@@ -21,12 +18,7 @@ async function searchServer() {
     calls++;
     return { content: [{ type: 'text', text: 'suggestions' }] };
   });
-  const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
-  await server.connect(serverTransport);
-  const client = new Client({ name: 'test', version: '1.0.0' });
-  await client.connect(clientTransport);
-  const upstream = (context: ToolCallContext) =>
-    client.callTool({ name: context.tool, arguments: context.arguments }) as Promise<CallToolResult>;
+  const { client, upstream } = await connectInMemory(server);
   return { client, upstream, calls: () => calls };
 }
 

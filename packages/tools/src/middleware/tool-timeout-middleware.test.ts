@@ -1,11 +1,9 @@
 import { compose, TimeoutError } from '@gatehouse/core';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { compileAccess } from '../access/index.js';
-import type { ToolCallContext } from '../context.js';
+import { connectInMemory } from '../testing/connect.js';
 import { toolCallContext } from './call-context.js';
 import { toolAccessMiddleware } from './tool-access-middleware.js';
 import { toolTimeoutMiddleware } from './tool-timeout-middleware.js';
@@ -33,14 +31,7 @@ async function slowServer() {
   server.registerTool('quick', { description: 'Answers at once' }, async () => ({
     content: [{ type: 'text', text: 'done' }],
   }));
-  const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
-  await server.connect(serverTransport);
-  const client = new Client({ name: 'test', version: '1.0.0' });
-  await client.connect(clientTransport);
-  const upstream = (context: ToolCallContext) =>
-    client.callTool({ name: context.tool, arguments: context.arguments }, undefined, {
-      signal: context.signal,
-    }) as Promise<CallToolResult>;
+  const { client, upstream } = await connectInMemory(server);
   return { client, upstream, called, cancelled };
 }
 

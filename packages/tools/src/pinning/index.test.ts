@@ -1,13 +1,10 @@
 import { compose, EventBus, MemoryStore, NotFoundError, ToolChangedError } from '@gatehouse/core';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { ToolCallContext } from '../context.js';
 import { toolCallContext } from '../middleware/call-context.js';
 import { toolPinningMiddleware } from '../middleware/tool-pinning-middleware.js';
+import { connectInMemory } from '../testing/connect.js';
 import { canonicalJson, hashToolDefinition, ToolPins } from './index.js';
 
 async function githubServer() {
@@ -24,12 +21,7 @@ async function githubServer() {
   server.registerTool('get_issue', { description: 'Reads an issue', inputSchema: { id: z.number() } }, async () => ({
     content: [{ type: 'text', text: 'issue' }],
   }));
-  const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
-  await server.connect(serverTransport);
-  const client = new Client({ name: 'test', version: '1.0.0' });
-  await client.connect(clientTransport);
-  const upstream = (context: ToolCallContext) =>
-    client.callTool({ name: context.tool, arguments: context.arguments }) as Promise<CallToolResult>;
+  const { client, upstream } = await connectInMemory(server);
   const list = async () => (await client.listTools()).tools;
   return { client, createIssue, calls, upstream, list };
 }
