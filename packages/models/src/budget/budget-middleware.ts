@@ -9,7 +9,8 @@ import {
   type Store,
 } from '@gatehouse/core';
 import { z } from 'zod';
-import type { ModelContext, ModelMiddleware, ModelResult, ResultSummary, TargetInfo } from '../context/index.js';
+import type { ModelContext, ModelMiddleware, ResultSummary, TargetInfo } from '../context/index.js';
+import { stepsMiddleware } from '../context/steps.js';
 import { PeriodClock, type Window } from '../cost/period.js';
 import { costOf, type PriceBook, type PriceOverrides, priceBookOf } from '../cost/price-book.js';
 import type { ModelPrice } from '../cost/prices.js';
@@ -338,13 +339,22 @@ export function budgetMiddleware(options: BudgetOptions): ModelMiddleware {
     }
   };
 
-  // Not an async function: a call the memory store answers at once costs one promise here (more would cost, most
-  // under `gateway.run()`'s promise hooks).
-  return (context, next) => {
-    let reservations: Reservation[] | undefined;
-    let reserving: Promise<void> | undefined;
-    try {
+  /** What a call reserved, and whether the usage its stream was asked for must be hidden from the caller. */
+  interface Held {
+    reservations: Reservation[];
+    hideUsage: boolean;
+  }
+  const held = (context: ModelContext, reservations: Reservation[]): Held => ({
+    reservations,
+    hideUsage: measured && requestStreamUsage(context.request),
+  });
+
+  // As steps: leading the layer's chain they run in the call's own promise step (none of their own); a call the
+  // memory store answers at once never waits.
+  return stepsMiddleware<Held | undefined>({
+    before: (context) => {
       const time = now();
+      let reservations: Reservation[] | undefined;
       let estimate: { tokens: number; dollars: number } | undefined;
       for (const limit of limits) {
         const value = dimensionOf(limit, context);
@@ -363,43 +373,29 @@ export function budgetMiddleware(options: BudgetOptions): ModelMiddleware {
           endsAt: period ? period.endsAt : Infinity,
         });
       }
-      if (reservations === undefined) return next();
-      reserving = reserve(context, reservations, time);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    const held = reservations;
-    if (reserving) return reserving.then(() => proceed(context, next, held));
-    return proceed(context, next, held);
-  };
-
-  /** The call, its reservations made: settled with its usage, or refunded when it fails. */
-  function proceed(
-    context: ModelContext,
-    next: () => Promise<ModelResult>,
-    reservations: Reservation[],
-  ): Promise<ModelResult> {
-    const hideUsage = measured && requestStreamUsage(context.request);
-    return next().then(
-      (result) => {
-        if (!measured) return result;
-        if (result.type === 'response') {
-          settle(context, reservations, result.target, result.summary, true);
-          return result;
-        }
-        const stream = result;
-        return watchStream(stream, hideUsage, (completed) =>
-          settle(context, reservations, stream.target, stream.summary, completed),
-        );
-      },
-      (error: unknown) => {
-        const failedAt = now();
-        for (const reservation of reservations)
-          if (reservation.limit.kind !== 'requests') adjust(context.store, reservation, -reservation.amount, failedAt);
-        throw error;
-      },
-    );
-  }
+      if (reservations === undefined) return undefined;
+      const all = reservations;
+      const reserving = reserve(context, all, time);
+      return reserving ? reserving.then(() => held(context, all)) : held(context, all);
+    },
+    after: (context, result, state) => {
+      if (state === undefined || !measured) return result;
+      const { reservations, hideUsage } = state;
+      if (result.type === 'response') {
+        settle(context, reservations, result.target, result.summary, true);
+        return result;
+      }
+      return watchStream(result, hideUsage, (completed) =>
+        settle(context, reservations, result.target, result.summary, completed),
+      );
+    },
+    failed: (context, _error, state) => {
+      if (state === undefined) return;
+      const failedAt = now();
+      for (const reservation of state.reservations)
+        if (reservation.limit.kind !== 'requests') adjust(context.store, reservation, -reservation.amount, failedAt);
+    },
+  });
 
   function estimateCall(context: ModelContext): { tokens: number; dollars: number } {
     const input = estimateInputTokens(context.request.body, charsPerToken);

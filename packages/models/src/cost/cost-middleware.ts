@@ -1,5 +1,6 @@
 import { Attr, type EventBase, type EventName, type Store } from '@gatehouse/core';
 import type { ModelContext, ModelMiddleware, ResultSummary, TargetInfo } from '../context/index.js';
+import { stepsMiddleware } from '../context/steps.js';
 import { requestStreamUsage, watchStream } from '../usage/stream-usage.js';
 import { type Amount, CostLedger } from './ledger.js';
 import { PeriodClock } from './period.js';
@@ -190,16 +191,16 @@ export function costMiddleware(options: CostOptions = {}): ModelMiddleware {
     if (route !== undefined) add(amounts, routeFields.of(route.name), usd);
   };
 
-  // Not an async function: one promise per call (more would cost, most under `gateway.run()`'s promise hooks).
-  const middleware: ModelMiddleware = (context, next) => {
-    const hideUsage = requestStreamUsage(context.request);
-    return next().then((result) => {
+  // As steps: leading the layer's chain they run in the call's own promise step (none of their own).
+  const middleware = stepsMiddleware<boolean>({
+    before: (context) => requestStreamUsage(context.request),
+    after: (context, result, hideUsage) => {
       if (result.type === 'response') {
         settle(context, result.target, result.summary);
         return result;
       }
       return watchStream(result, hideUsage, () => settle(context, result.target, result.summary));
-    });
-  };
+    },
+  });
   return Object.assign(middleware, { [costMarker]: true });
 }

@@ -1,5 +1,6 @@
 import { createStreamScanner, type Detector, type Finding, type StreamScanResult, scan } from '@gatehouse/core';
 import type { ModelContext } from '../context/index.js';
+import { stepsMiddleware } from '../context/steps.js';
 import {
   asGuardrail,
   blocked,
@@ -103,32 +104,34 @@ export function findingGuardrail(spec: FindingGuardrailSpec): GuardrailMiddlewar
     return { push: (text) => outcome(scanner.push(text)), end: () => outcome(scanner.end()) };
   };
 
-  // Not an async function: one promise per call (more would cost, most under `gateway.run()`'s promise hooks).
-  return asGuardrail(name, (context, next) => {
-    const { request } = context;
-    if (checkInput) {
-      try {
+  // As steps: leading the layer's chain they run in the call's own promise step (none of their own).
+  return asGuardrail(
+    name,
+    stepsMiddleware<undefined>({
+      before: (context) => {
+        if (!checkInput) return undefined;
+        const { request } = context;
         const body = check(context, 'input', (map) => mapInputText(request.api, request.body, map)) as Record<
           string,
           any
         >;
         if (body !== request.body) request.body = body;
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    }
-    if (!checkOutput) return next();
-    return next().then((result) => {
-      if (result.type === 'response') {
-        const data = check(context, 'output', (map) => mapOutputText(request.api, result.data, map));
-        return data === result.data ? result : { ...result, data };
-      }
-      return guardStream(request.api, result, {
-        open,
-        observeOnly: action === 'flag',
-        report: (trip, cut) => report(context, name, 'output', cut ? 'block' : action, trip),
-        error: (trip) => blocked(name, 'output', trip),
-      });
-    });
-  });
+        return undefined;
+      },
+      after: (context, result) => {
+        if (!checkOutput) return result;
+        const { api } = context.request;
+        if (result.type === 'response') {
+          const data = check(context, 'output', (map) => mapOutputText(api, result.data, map));
+          return data === result.data ? result : { ...result, data };
+        }
+        return guardStream(api, result, {
+          open,
+          observeOnly: action === 'flag',
+          report: (trip, cut) => report(context, name, 'output', cut ? 'block' : action, trip),
+          error: (trip) => blocked(name, 'output', trip),
+        });
+      },
+    }),
+  );
 }

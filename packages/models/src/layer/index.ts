@@ -1,5 +1,6 @@
 import { compose, type GatewayRuntime, type Handler, type Layer } from '@gatehouse/core';
 import type { ModelApi, ModelContext, ModelResult, ProviderKind, TargetInfo } from '../context/index.js';
+import { type ModelSteps, stepsOf } from '../context/steps.js';
 import { type CostReport, type CostReportOptions, costReport } from '../cost/index.js';
 import { flushCosts } from '../cost/ledger.js';
 import { type CompiledRoute, compileOptions, type ModelsOptions, providerKind } from '../options/index.js';
@@ -132,7 +133,15 @@ export function models(options: ModelsOptions = {}): Layer<'models', ModelsApi> 
       };
       // Built once: guardrails → cache → budgets → cost, then the user's middleware, then routing. Telemetry is
       // around it all (`observeCall`): its span covers everything.
-      const chain = compose([...governance, ...compiled.middleware], handler);
+      const middleware = [...governance, ...compiled.middleware];
+      // The middleware that lead the chain and can run as steps do so inside the call's one promise step.
+      const steps: ModelSteps[] = [];
+      for (const each of middleware) {
+        const own = stepsOf(each);
+        if (own === undefined) break;
+        steps.push(own);
+      }
+      const chain = compose(middleware.slice(steps.length), handler);
 
       const run = <R>(
         client: object,
@@ -176,7 +185,7 @@ export function models(options: ModelsOptions = {}): Layer<'models', ModelsApi> 
           [deadlineSlot]: undefined,
           startTime: performance.now(),
         } as ModelContext;
-        return observeCall(context, chain, answer);
+        return observeCall(context, steps, chain, answer);
       };
 
       const wrap = createWrapper(run);

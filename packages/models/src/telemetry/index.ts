@@ -13,6 +13,7 @@ import {
 } from '@gatehouse/core';
 import type { ModelApi, ModelContext, ModelResult, ResultSummary, Usage } from '../context/index.js';
 import { mapStream } from '../context/index.js';
+import { enterSteps, failSteps, leaveSteps, type ModelSteps, type StepsProgress } from '../context/steps.js';
 
 /** One model call, as the `model-call` event tells it (the same facts as its span). */
 export interface ModelCallEvent extends EventBase {
@@ -73,11 +74,13 @@ const operationOf: Record<ModelApi, string> = {
  * answer's message(s); for a stream, the text it carried, written when it ends or stops), as JSON with every
  * secret redacted.
  *
- * `chain` runs the call; `answer` turns its result into what the caller gets, in the same step that closes the
- * call's telemetry (one promise around the whole call, not one per stage).
+ * `steps` (the governance middleware that lead the chain, as steps) and `chain` run the call; `answer` turns its
+ * result into what the caller gets, in the same step that closes the call's telemetry (one promise around the
+ * whole call, not one per stage).
  */
 export function observeCall<R>(
   context: ModelContext,
+  steps: readonly ModelSteps[],
   chain: (context: ModelContext) => Promise<ModelResult>,
   answer: (result: ModelResult) => R,
 ): Promise<R> {
@@ -90,20 +93,32 @@ export function observeCall<R>(
     context.span = span;
   }
   const recording = span.isRecording();
+  const progress: StepsProgress | undefined =
+    steps.length === 0 ? undefined : { entered: 0, states: new Array(steps.length) };
   let started: Promise<ModelResult>;
   try {
-    if (!recording) started = chain(context);
-    else {
-      startRecording(context, span);
-      started = telemetry.withSpan(span, () => chain(context));
-    }
+    if (recording) startRecording(context, span);
+    const run = () => (progress === undefined ? chain(context) : enterSteps(context, steps, progress, chain));
+    started = recording ? telemetry.withSpan(span, run) : run();
   } catch (error) {
     started = Promise.reject(error);
   }
-  // One `then` for the whole call: the span, metrics and event close here, and the caller's answer is made here.
+  // One `then` for the whole call: the leading steps' after-steps, the span, metrics and event, and the caller's
+  // answer all happen here.
   return started.then(
-    (result) => answer(recording ? recordedResult(context, span, result) : plainResult(context, span, result)),
+    (result) => {
+      if (progress !== undefined) {
+        try {
+          result = leaveSteps(context, steps, progress, result);
+        } catch (error) {
+          finish(context, span, recording, undefined, error);
+          throw error;
+        }
+      }
+      return answer(recording ? recordedResult(context, span, result) : plainResult(context, span, result));
+    },
     (error: unknown) => {
+      if (progress !== undefined) failSteps(context, steps, progress, error);
       finish(context, span, recording, undefined, error);
       throw error;
     },
