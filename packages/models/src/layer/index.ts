@@ -153,6 +153,8 @@ export function models(options: ModelsOptions = {}): Layer<'models', ModelsApi> 
       ): Promise<R> => {
         // The scope's fields straight into the call's context (no intermediate base context per call).
         const base = runtime.scope();
+        // Read once per call: whether anything is registered with @opentelemetry/api.
+        const otel = telemetry.otelActive();
         const model = typeof body?.model === 'string' ? body.model : '';
         const route = compiled.routes.get(model);
         const callerSignal = requestOptions?.signal as AbortSignal | undefined;
@@ -168,7 +170,7 @@ export function models(options: ModelsOptions = {}): Layer<'models', ModelsApi> 
           // The call's own copy: middleware may add to it.
           metadata: { ...base.metadata },
           signal,
-          span: telemetry.currentSpan(),
+          span: telemetry.currentSpan(otel),
           events: runtime.events,
           store: runtime.store,
           telemetry,
@@ -185,7 +187,7 @@ export function models(options: ModelsOptions = {}): Layer<'models', ModelsApi> 
           [deadlineSlot]: undefined,
           startTime: performance.now(),
         } as ModelContext;
-        return observeCall(context, steps, chain, answer);
+        return observeCall(context, steps, chain, answer, otel);
       };
 
       const wrap = createWrapper(run);

@@ -83,12 +83,14 @@ export function observeCall<R>(
   steps: readonly ModelSteps[],
   chain: (context: ModelContext) => Promise<ModelResult>,
   answer: (result: ModelResult) => R,
+  /** `telemetry.otelActive()`, read once for the call by the caller. */
+  otel: boolean,
 ): Promise<R> {
   const { telemetry } = context;
   // With no tracer provider every span is a non-recording one: the one in force (which the context holds) serves
   // as this call's, instead of a new one per call.
   let span = context.span;
-  if (span.isRecording() || telemetry.tracingOn) {
+  if (span.isRecording() || telemetry.tracing(otel)) {
     span = telemetry.startSpan(`${operationOf[context.request.api]} ${context.model}`, SpanKind.CLIENT);
     context.span = span;
   }
@@ -111,24 +113,24 @@ export function observeCall<R>(
         try {
           result = leaveSteps(context, steps, progress, result);
         } catch (error) {
-          finish(context, span, recording, undefined, error);
+          finish(context, span, recording, undefined, error, false, otel);
           throw error;
         }
       }
-      return answer(recording ? recordedResult(context, span, result) : plainResult(context, span, result));
+      return answer(recording ? recordedResult(context, span, result) : plainResult(context, span, result, otel));
     },
     (error: unknown) => {
       if (progress !== undefined) failSteps(context, steps, progress, error);
-      finish(context, span, recording, undefined, error);
+      finish(context, span, recording, undefined, error, false, otel);
       throw error;
     },
   );
 }
 
 /** The call's result, its span closed (for a stream: when it ends), when the span does not record. */
-function plainResult(context: ModelContext, span: Span, result: ModelResult): ModelResult {
+function plainResult(context: ModelContext, span: Span, result: ModelResult, otel: boolean): ModelResult {
   if (result.type === 'response') {
-    finish(context, span, false, result.summary, undefined);
+    finish(context, span, false, result.summary, undefined, false, otel);
     return result;
   }
   const summary = result.summary;
@@ -264,12 +266,14 @@ function finish(
   summary: ResultSummary | undefined,
   error: unknown,
   cancelled = false,
+  /** `telemetry.otelActive()` when the caller read it just now; read here otherwise (a stream's end). */
+  otel?: boolean,
 ): void {
   const { telemetry, target } = context;
   const usage = summary?.usage;
   if (usage) context.usage = usage;
   const listened = context.events.has(modelCall);
-  const metrics = telemetry.metricsOn;
+  const metrics = telemetry.metrics(otel ?? telemetry.otelActive());
   const seconds = listened || metrics ? (performance.now() - context.startTime) / 1000 : 0;
   // No meter provider: the instruments are no-ops, so their attributes are not even built.
   if (metrics) {
