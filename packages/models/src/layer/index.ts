@@ -30,17 +30,14 @@ export interface ModelsApi {
   health(): Record<string, TargetHealth & { latencyMs: number | undefined }>;
 }
 
-const passthroughTargets = new WeakMap<object, Map<string, TargetInfo>>();
-
 /** The target of a call that is not a route: the client it was made on, with the model it names. */
 function passthroughTarget(
+  byModel: Map<string, TargetInfo>,
   client: object,
   kind: ProviderKind,
   model: string,
   providerNames: ReadonlyMap<object, string>,
 ): TargetInfo {
-  let byModel = passthroughTargets.get(client);
-  if (!byModel) passthroughTargets.set(client, (byModel = new Map()));
   let target = byModel.get(model);
   if (!target) {
     const provider = providerNames.get(client) ?? kind;
@@ -150,6 +147,7 @@ export function models(options: ModelsOptions = {}): Layer<'models', ModelsApi> 
         body: Record<string, any>,
         requestOptions: Record<string, any> | undefined,
         answer: (result: ModelResult) => R,
+        passthrough: Map<string, TargetInfo>,
       ): Promise<R> => {
         // The scope's fields straight into the call's context (no intermediate base context per call).
         const base = runtime.scope();
@@ -177,7 +175,7 @@ export function models(options: ModelsOptions = {}): Layer<'models', ModelsApi> 
           request: { api, kind, body, stream: body?.stream === true, options: requestOptions },
           model,
           route,
-          target: route ? undefined : passthroughTarget(client, kind, model, providerNames),
+          target: route ? undefined : passthroughTarget(passthrough, client, kind, model, providerNames),
           attemptSignal: undefined,
           attempt: 0,
           usage: undefined,

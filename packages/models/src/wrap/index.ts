@@ -1,9 +1,12 @@
 import { ConfigError, InvalidInputError } from '@gatehouse/core';
-import type { ModelApi, ModelResult, ModelStreamResult, ProviderKind } from '../context/index.js';
+import type { ModelApi, ModelResult, ModelStreamResult, ProviderKind, TargetInfo } from '../context/index.js';
 import { providerKind } from '../options/index.js';
 import { anthropicClasses, openaiClasses, type SdkClasses } from '../sdk/index.js';
 
-/** Runs one call through the layer's chain; `answer` makes what the caller gets from its result. */
+/**
+ * Runs one call through the layer's chain; `answer` makes what the caller gets from its result. `passthrough` is
+ * the method's own memo of the targets of model names that are not routes (no lookup by client per call).
+ */
 export type CallRunner = <R>(
   client: object,
   kind: ProviderKind,
@@ -11,6 +14,7 @@ export type CallRunner = <R>(
   body: Record<string, any>,
   options: Record<string, any> | undefined,
   answer: (result: ModelResult) => R,
+  passthrough: Map<string, TargetInfo>,
 ) => Promise<R>;
 
 /** The generating methods, by resource path. Everything else on a client passes through untouched. */
@@ -162,9 +166,10 @@ export function createWrapper(run: CallRunner) {
     const method: MethodInfo = { kind, api, classes, client: raw };
     // Made once per method, not per call.
     const toProps = (result: ModelResult) => new ResultProps(result, method);
+    const passthrough = new Map<string, TargetInfo>();
     const { APIPromise } = classes;
     return (body: Record<string, any>, options?: Record<string, any>) =>
-      new APIPromise(raw, run(raw, kind, api, body, options, toProps), parseResult);
+      new APIPromise(raw, run(raw, kind, api, body, options, toProps, passthrough), parseResult);
   }
 
   function wrap<T extends object>(client: T): T {
