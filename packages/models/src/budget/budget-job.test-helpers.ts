@@ -2,6 +2,7 @@ import { BudgetExceededError, createGateway, GatehouseError } from '@gatehouse/c
 import { RedisStore } from '@gatehouse/core/redis';
 import OpenAI from 'openai';
 import { costMiddleware } from '../cost/cost-middleware.js';
+import { flushCosts } from '../cost/ledger.js';
 import { costOf, PriceBook } from '../cost/price-book.js';
 import { models } from '../layer/index.js';
 import { budgetMiddleware } from './budget-middleware.js';
@@ -80,6 +81,8 @@ export async function budgetJob(input: BudgetJobInput) {
           }
         }),
       );
+      // Cost totals are written in batches: this instance's go out before it reports (and long before it exits).
+      await flushCosts(store);
       return output;
     },
     close: () => gateway.close(),
