@@ -273,19 +273,19 @@ export function cacheMiddleware(options: CacheOptions = {}): ModelMiddleware {
     context.metadata[cacheMetadataKey] = mode === 'read' ? 'miss' : mode;
     const routeName = context.route?.name ?? context.model;
     const key = cacheKey(request, routeName, partition?.(context), ignored);
+    /** What a cache-hit and a cache-miss event say about the call. */
+    const about = () => ({
+      time: Date.now(),
+      principal: context.principal,
+      sessionId: context.sessionId,
+      key,
+      api: request.api,
+      model: context.model,
+      route: context.route?.name,
+      stream: request.stream,
+    });
     const missEvent = (reason: CacheMissEvent['reason']) => {
-      if (events.has(cacheMiss))
-        events.emit(cacheMiss, {
-          time: Date.now(),
-          principal: context.principal,
-          sessionId: context.sessionId,
-          key,
-          api: request.api,
-          model: context.model,
-          route: context.route?.name,
-          stream: request.stream,
-          reason,
-        } satisfies CacheMissEvent as never);
+      if (events.has(cacheMiss)) events.emit(cacheMiss, { ...about(), reason } satisfies CacheMissEvent as never);
     };
     if (mode === 'bypass') {
       missEvent('bypass');
@@ -309,14 +309,7 @@ export function cacheMiddleware(options: CacheOptions = {}): ModelMiddleware {
           if (context.span.isRecording()) context.span.setAttribute(Attr.cacheHit, true);
           if (events.has(cacheHit))
             events.emit(cacheHit, {
-              time: Date.now(),
-              principal: context.principal,
-              sessionId: context.sessionId,
-              key,
-              api: request.api,
-              model: context.model,
-              route: context.route?.name,
-              stream: request.stream,
+              ...about(),
               target: entry.target.id,
               ageMs: Math.max(0, now() - entry.time),
             } satisfies CacheHitEvent as never);
