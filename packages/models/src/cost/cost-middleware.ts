@@ -129,7 +129,11 @@ export function costMiddleware(options: CostOptions = {}): ModelMiddleware {
   // One ledger per store the middleware writes to (one per gateway using it); a failed write is told on the
   // event bus of the gateway that first wrote there.
   const ledgers = new WeakMap<Store, { ledger: CostLedger; events: ModelContext['events'] }>();
+  // The last store's ledger, in front of the WeakMap: one gateway's calls ask for the same one each time.
+  let lastStore: Store | undefined;
+  let lastLedger: CostLedger | undefined;
   const ledgerOf = (context: ModelContext): CostLedger => {
+    if (context.store === lastStore) return lastLedger!;
     let entry = ledgers.get(context.store);
     if (entry === undefined) {
       const holder = { ledger: undefined as unknown as CostLedger, events: context.events };
@@ -150,6 +154,8 @@ export function costMiddleware(options: CostOptions = {}): ModelMiddleware {
       });
       ledgers.set(context.store, (entry = holder));
     }
+    lastStore = context.store;
+    lastLedger = entry.ledger;
     return entry.ledger;
   };
 

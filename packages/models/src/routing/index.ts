@@ -28,7 +28,11 @@ export class LatencyTracker {
 /** Targets of a list that can serve `api`, computed once per list and API. */
 const compatible = new WeakMap<readonly CompiledTarget[], Map<ModelApi, readonly CompiledTarget[]>>();
 
+/** The last answer of `servable`: a busy route asks the same again and again (a WeakMap lookup costs more). */
+let last: { targets: readonly CompiledTarget[]; api: ModelApi; list: readonly CompiledTarget[] } | undefined;
+
 function servable(targets: readonly CompiledTarget[], api: ModelApi, route: string): readonly CompiledTarget[] {
+  if (last !== undefined && last.targets === targets && last.api === api && last.list.length > 0) return last.list;
   let byApi = compatible.get(targets);
   if (!byApi) compatible.set(targets, (byApi = new Map()));
   let list = byApi.get(api);
@@ -37,6 +41,7 @@ function servable(targets: readonly CompiledTarget[], api: ModelApi, route: stri
     list = targets.filter((target) => kinds.includes(target.kind));
     byApi.set(api, list);
   }
+  last = { targets, api, list };
   if (list.length === 0)
     throw new TranslationError({
       message: `route "${route}" has no target that can serve ${api} calls (${servedBy[api].join(' or ')} providers only); add one or call a model directly`,
