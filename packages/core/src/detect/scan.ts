@@ -34,7 +34,12 @@ const prefilters = new WeakMap<readonly Detector[], readonly RegExp[] | null>();
  * The searches that rule a text out for a whole list: one for the single characters (a fast scan, and the likely
  * hit, so a text that passes pays little), then one for the longer hints.
  */
+/** The last list asked for and its prefilter: a guardrail scans with the same list again and again. */
+let lastList: readonly Detector[] | undefined;
+let lastPrefilter: readonly RegExp[] | null = null;
+
 function prefilterOf(detectors: readonly Detector[]): readonly RegExp[] | undefined {
+  if (detectors === lastList) return lastPrefilter ?? undefined;
   let prefilter = prefilters.get(detectors);
   if (prefilter === undefined) {
     // Checked here too: a text the prefilter rules out never reaches the per-detector check.
@@ -58,6 +63,8 @@ function prefilterOf(detectors: readonly Detector[]): readonly RegExp[] | undefi
     }
     prefilters.set(detectors, prefilter);
   }
+  lastList = detectors;
+  lastPrefilter = prefilter;
   return prefilter ?? undefined;
 }
 

@@ -33,14 +33,19 @@ interface Lane {
  */
 class DeadlineQueue {
   readonly #lanes = new Map<number, Lane>();
+  #lastMs = -1;
+  #lastLane: Lane | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** When the timer fires (`performance.now()` scale); Infinity when it is not armed. */
   #timerAt = Number.POSITIVE_INFINITY;
   readonly #onTimer = () => this.#expire();
 
   add(entry: Timed, ms: number): void {
-    let lane = this.#lanes.get(ms);
+    // Most attempts share one duration: its lane is kept at hand.
+    let lane = this.#lastMs === ms ? this.#lastLane : this.#lanes.get(ms);
     if (lane === undefined) this.#lanes.set(ms, (lane = { items: [], head: 0 }));
+    this.#lastMs = ms;
+    this.#lastLane = lane;
     const { items } = lane;
     // Drop the ended entries at the front, and compact once they are most of the array.
     while (lane.head < items.length && items[lane.head]!.cancelled) items[lane.head++] = undefined as never;
@@ -82,7 +87,10 @@ class DeadlineQueue {
         items[lane.head++] = undefined as never;
         if (!entry.cancelled) due.push(entry);
       }
-      if (lane.head === items.length) this.#lanes.delete(ms);
+      if (lane.head === items.length) {
+        this.#lanes.delete(ms);
+        if (this.#lastLane === lane) this.#lastLane = undefined;
+      }
     }
     if (next !== Number.POSITIVE_INFINITY) this.#arm(next);
     // After the queue is consistent: an expiry may start the next attempt, which adds to it.
