@@ -1,4 +1,4 @@
-import { Attr, type EventBase, type EventName, type Store } from '@gatehouse/core';
+import { Attr, ConfigError, type EventBase, type EventName, type Store } from '@gatehouse/core';
 import type { ModelContext, ModelMiddleware, ResultSummary, TargetInfo } from '../context/index.js';
 import { stepsMiddleware } from '../context/steps.js';
 import { requestStreamUsage, watchStream } from '../usage/stream-usage.js';
@@ -113,6 +113,11 @@ export function costMiddleware(options: CostOptions = {}): ModelMiddleware {
   const monthTtl = (options.keepMonthsDays ?? 731) * dayMs;
   const now = options.now ?? Date.now;
   const flushMs = options.flushMs ?? 1000;
+  if (!Number.isInteger(flushMs) || flushMs < 0)
+    throw new ConfigError({
+      message: `costMiddleware: flushMs must be a whole number of milliseconds, 0 or more, got ${String(flushMs)}`,
+      path: 'costs.flushMs',
+    });
   const days = new PeriodClock('day');
   const months = new PeriodClock('month');
   let dayLabel = '';

@@ -327,6 +327,12 @@ describe('totals written in batches', () => {
     await gateway.close();
   });
 
+  test('flushMs is checked: models({ costs }) and costMiddleware() refuse a negative or fractional one', () => {
+    expect(() => models({ costs: { flushMs: -1 } })).toThrow(/models\.costs\.flushMs/);
+    expect(() => costMiddleware({ flushMs: 1.5 })).toThrow(ConfigError);
+    expect(() => models({ costs: { flushMs: 0 } })).not.toThrow();
+  });
+
   test('a new day writes the last day out first; closing the gateway writes what is pending', async () => {
     let time = Date.UTC(2026, 10, 23, 23, 59);
     const store = new FlakyStore();

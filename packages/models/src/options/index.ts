@@ -223,6 +223,7 @@ const optionsSchema = z
           record: z.boolean().optional(),
           keepDays: z.number().positive().optional(),
           keepMonthsDays: z.number().positive().optional(),
+          flushMs: z.number().int().min(0).optional(),
           now: z
             .custom<() => number>((value) => typeof value === 'function', { message: 'expected () => number' })
             .optional(),
