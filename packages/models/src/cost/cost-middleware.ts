@@ -80,9 +80,24 @@ class FieldNames {
 
 /** Adds `amount` to one field of a batch. */
 function add(amounts: Map<string, Amount>, field: string, amount: number): void {
-  const total = amounts.get(field);
-  if (total === undefined) amounts.set(field, { value: amount });
-  else total.value += amount;
+  box(amounts, field).value += amount;
+}
+
+/** The box of one field of a batch, made at 0 the first time. */
+function box(amounts: Map<string, Amount>, field: string): Amount {
+  let total = amounts.get(field);
+  if (total === undefined) amounts.set(field, (total = { value: 0 }));
+  return total;
+}
+
+/** The boxes a priced call to one target (through one route, or none) adds to. */
+interface Row {
+  readonly routeName: string | undefined;
+  readonly calls: Amount;
+  readonly total: Amount;
+  readonly model: Amount;
+  readonly target: Amount;
+  readonly route: Amount | undefined;
 }
 
 const costMarker = Symbol.for('gatehouse.models.costMiddleware');
@@ -185,21 +200,36 @@ export function costMiddleware(options: CostOptions = {}): ModelMiddleware {
       monthLabel = month.label;
       monthKey = costKey('month', monthLabel);
     }
-    const amounts = ledgerOf(context).amounts(dayKey, monthKey);
-    add(amounts, 'calls', 1);
+    const batch = ledgerOf(context).batch(dayKey, monthKey);
+    const { amounts } = batch;
     if (!cost) {
+      add(amounts, 'calls', 1);
       add(amounts, 'unpriced', 1);
       return;
     }
     const usd = cost.usd;
-    add(amounts, 'total', usd);
-    add(amounts, modelFields.of(target.model), usd);
-    add(amounts, targetFields.of(target.id), usd);
     const { principal, route } = context;
+    const routeName = route?.name;
+    let row = batch.rows.get(target) as Row | undefined;
+    if (row === undefined || row.routeName !== routeName) {
+      row = {
+        routeName,
+        calls: box(amounts, 'calls'),
+        total: box(amounts, 'total'),
+        model: box(amounts, modelFields.of(target.model)),
+        target: box(amounts, targetFields.of(target.id)),
+        route: routeName === undefined ? undefined : box(amounts, routeFields.of(routeName)),
+      };
+      batch.rows.set(target, row);
+    }
+    row.calls.value += 1;
+    row.total.value += usd;
+    row.model.value += usd;
+    row.target.value += usd;
+    if (row.route !== undefined) row.route.value += usd;
     if (principal.team !== undefined) add(amounts, teamFields.of(principal.team), usd);
     if (principal.user !== undefined) add(amounts, userFields.of(principal.user), usd);
     if (principal.agent !== undefined) add(amounts, agentFields.of(principal.agent), usd);
-    if (route !== undefined) add(amounts, routeFields.of(route.name), usd);
   };
 
   // As steps: leading the layer's chain they run in the call's own promise step (none of their own).
