@@ -1,24 +1,16 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { Attr, ConfigError, createGateway, MemoryStore, type Store } from '@gatehouse/core';
 import { RedisStore } from '@gatehouse/core/redis';
-import { captureEvents, recordSpans, startRedisServer } from '@gatehouse/core/testing';
+import { captureEvents, startRedisServer } from '@gatehouse/core/testing';
 import OpenAI from 'openai';
-import { afterAll, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { ModelMiddleware } from '../context/index.js';
 import { models } from '../layer/index.js';
-import { createProviderServer, reply } from '../testing/index.js';
+import { reply } from '../testing/index.js';
+import { serverAndSpans } from '../testing/lifecycle.test-helpers.js';
 import { type CacheOptions, cacheMetadataKey, cacheMiddleware } from './index.js';
 
-const server = await createProviderServer();
-const recorder = recordSpans();
-afterAll(async () => {
-  await recorder.stop();
-  await server.close();
-});
-beforeEach(() => {
-  server.reset();
-  recorder.reset();
-});
+const { server, recorder } = await serverAndSpans();
 
 const user = (content: string) => [{ role: 'user' as const, content }];
 

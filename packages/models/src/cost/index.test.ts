@@ -1,23 +1,15 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { Attr, ConfigError, createGateway, MemoryStore, type Store } from '@gatehouse/core';
-import { captureEvents, recordSpans } from '@gatehouse/core/testing';
+import { captureEvents } from '@gatehouse/core/testing';
 import OpenAI from 'openai';
-import { afterAll, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { ModelContext, ModelMiddleware } from '../context/index.js';
 import { models } from '../layer/index.js';
-import { createProviderServer, type ProviderServer, reply } from '../testing/index.js';
+import { reply } from '../testing/index.js';
+import { serverAndSpans } from '../testing/lifecycle.test-helpers.js';
 import { type CostOptions, costMiddleware, costReport, PriceBook } from './index.js';
 
-const server: ProviderServer = await createProviderServer();
-const recorder = recordSpans();
-afterAll(async () => {
-  await recorder.stop();
-  await server.close();
-});
-beforeEach(() => {
-  server.reset();
-  recorder.reset();
-});
+const { server, recorder } = await serverAndSpans();
 
 const user = (content: string) => [{ role: 'user' as const, content }];
 const noon = Date.UTC(2026, 10, 23, 12);

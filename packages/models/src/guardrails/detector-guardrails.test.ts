@@ -1,20 +1,11 @@
 import { redact } from '@gatehouse/core';
-import { recordSpans } from '@gatehouse/core/testing';
-import { afterAll, beforeEach, describe, expect, test } from 'vitest';
-import { createProviderServer, reply } from '../testing/index.js';
+import { describe, expect, test } from 'vitest';
+import { reply } from '../testing/index.js';
+import { serverAndSpans } from '../testing/lifecycle.test-helpers.js';
 import { apiKey, card, expectBlocked, setup, user } from './guardrails.test.helpers.js';
 import { piiGuardrail, regexGuardrail, secretGuardrail } from './index.js';
 
-const server = await createProviderServer();
-const recorder = recordSpans();
-afterAll(async () => {
-  await recorder.stop();
-  await server.close();
-});
-beforeEach(() => {
-  server.reset();
-  recorder.reset();
-});
+const { server, recorder } = await serverAndSpans();
 
 describe('input', () => {
   test('redaction reaches the server redacted in every place text lives; the caller’s objects are untouched', async () => {

@@ -1,23 +1,14 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { Attr, createGateway, GuardrailError } from '@gatehouse/core';
-import { captureEvents, recordSpans } from '@gatehouse/core/testing';
+import { captureEvents } from '@gatehouse/core/testing';
 import OpenAI from 'openai';
-import { afterAll, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { type ModelMiddleware, mapStream } from '../context/index.js';
 import { models } from '../layer/index.js';
-import { createProviderServer, type ProviderServer, reply } from '../testing/index.js';
+import { reply } from '../testing/index.js';
+import { serverAndSpans } from '../testing/lifecycle.test-helpers.js';
 
-let server: ProviderServer;
-server = await createProviderServer();
-const recorder = recordSpans();
-afterAll(async () => {
-  await recorder.stop();
-  await server.close();
-});
-beforeEach(() => {
-  server.reset();
-  recorder.reset();
-});
+const { server, recorder } = await serverAndSpans();
 
 const user = (content: string) => [{ role: 'user' as const, content }];
 
