@@ -9,17 +9,20 @@ import { agentsBench } from './agents.js';
 import { cacheBench } from './cache.js';
 import { composeBench } from './compose.js';
 import { detectBench } from './detect.js';
-import { governanceBench } from './governance.js';
+import { governanceBench, governancePartsBench, governanceRunBench } from './governance.js';
 import { guardrailsBench } from './guardrails.js';
 import { report, type Sample } from './measure.js';
-import { modelsBench } from './models.js';
+import { modelsBench, modelsLayerBench } from './models.js';
 import { toolsBench } from './tools.js';
 import { toolsAccessBench } from './tools-access.js';
 
 const suites: [string, () => Promise<Sample[]>][] = [
   ['compose', composeBench],
   ['models', modelsBench],
+  ['models-layer', modelsLayerBench],
   ['governance', governanceBench],
+  ['governance-run', governanceRunBench],
+  ['governance-parts', governancePartsBench],
   ['guardrails', guardrailsBench],
   ['cache', cacheBench],
   ['detect', detectBench],
@@ -42,7 +45,8 @@ if (suite >= 0) {
 const only = process.argv.slice(2).filter((argument) => !argument.startsWith('--'));
 const samples: Sample[] = [];
 for (const [name] of suites) {
-  if (only.length > 0 && !only.includes(name)) continue;
+  // `models` also selects `models-layer`, and so on.
+  if (only.length > 0 && !only.some((each) => name === each || name.startsWith(`${each}-`))) continue;
   console.error(`running ${name}…`);
   const output = execFileSync(
     process.execPath,

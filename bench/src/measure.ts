@@ -36,6 +36,42 @@ export async function measure(
   return { name, p50: percentile(times, 0.5), p99: percentile(times, 0.99), mean, samples: rounds * batch };
 }
 
+/**
+ * Batches of `base` and of each of `calls`, interleaved round by round after a warm-up, so that load drifting
+ * over the run does not count: what each call adds over `base` per round (nanoseconds per call), then `base`'s
+ * own times.
+ */
+export async function interleave(
+  base: () => Promise<unknown>,
+  calls: (() => Promise<unknown>)[],
+  { rounds = 400, batch = 50, warmup = 5_000 } = {},
+): Promise<Float64Array[]> {
+  for (let i = 0; i < warmup; i++) {
+    await base();
+    for (const call of calls) await call();
+  }
+  const added = calls.map(() => new Float64Array(rounds));
+  const baseTimes = new Float64Array(rounds);
+  const time = async (fn: () => Promise<unknown>) => {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < batch; i++) await fn();
+    return Number(process.hrtime.bigint() - start) / batch;
+  };
+  for (let round = 0; round < rounds; round++) {
+    const baseline = await time(base);
+    baseTimes[round] = baseline;
+    for (let index = 0; index < calls.length; index++) added[index]![round] = (await time(calls[index]!)) - baseline;
+  }
+  return [...added, baseTimes];
+}
+
+/** Percentiles of per-round figures (from `interleave`); `samples` counts the calls behind them. */
+export function summary(name: string, values: Float64Array, samples: number): Sample {
+  const sorted = values.slice().sort();
+  const mean = sorted.reduce((sum, value) => sum + value, 0) / sorted.length;
+  return { name, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), mean, samples };
+}
+
 function percentile(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 }
