@@ -224,6 +224,12 @@ export function mergeOverlaps(
   return index;
 }
 
+/** Whether any of the prefilter's patterns finds something in `text` (a loop: no closure per call). */
+function passes(prefilter: readonly RegExp[], text: string): boolean {
+  for (let index = 0; index < prefilter.length; index++) if (prefilter[index]!.test(text)) return true;
+  return false;
+}
+
 /**
  * Finds sensitive text. Findings are sorted by start and never overlap: overlapping matches merge into
  * one that names the longest and covers them all.
@@ -236,7 +242,7 @@ export function scan(text: string, detectors: readonly Detector[] = defaultDetec
   // Text holding no hint and no telling character of any detector (most prompts, for the built-in ones) is
   // done in one search.
   const prefilter = prefilterOf(detectors);
-  if (prefilter !== undefined && !prefilter.some((pattern) => pattern.test(text))) return [];
+  if (prefilter !== undefined && !passes(prefilter, text)) return [];
   const raw: RankedFinding[] = [];
   for (let rank = 0; rank < detectors.length; rank++) collect(detectors[rank]!, rank, text, raw);
   if (raw.length === 0) return [];

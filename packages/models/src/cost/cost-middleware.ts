@@ -135,10 +135,19 @@ export function costMiddleware(options: CostOptions = {}): ModelMiddleware {
     });
   const days = new PeriodClock('day');
   const months = new PeriodClock('month');
-  let dayLabel = '';
+  // The day (and month) the last call was counted in: the keys stand until the clock leaves that day.
   let dayKey = '';
-  let monthLabel = '';
   let monthKey = '';
+  let periodStartsAt = Number.POSITIVE_INFINITY;
+  let periodEndsAt = Number.NEGATIVE_INFINITY;
+  const enterPeriod = (time: number) => {
+    const day = days.at(time);
+    const month = months.at(time);
+    dayKey = costKey('day', day.label);
+    monthKey = costKey('month', month.label);
+    periodStartsAt = day.startsAt;
+    periodEndsAt = day.endsAt;
+  };
   const modelFields = new FieldNames('model:');
   const targetFields = new FieldNames('target:');
   const teamFields = new FieldNames('team:');
@@ -179,6 +188,10 @@ export function costMiddleware(options: CostOptions = {}): ModelMiddleware {
     return entry.ledger;
   };
 
+  let lastTarget: TargetInfo | undefined;
+  let lastBatch: object | undefined;
+  let lastRow: Row | undefined;
+
   const settle = (context: ModelContext, target: TargetInfo, summary: ResultSummary) => {
     const usage = summary.usage;
     if (!usage) return;
@@ -190,16 +203,8 @@ export function costMiddleware(options: CostOptions = {}): ModelMiddleware {
     }
     if (!record) return;
     const time = now();
-    const day = days.at(time);
-    if (day.label !== dayLabel) {
-      dayLabel = day.label;
-      dayKey = costKey('day', dayLabel);
-    }
-    const month = months.at(time);
-    if (month.label !== monthLabel) {
-      monthLabel = month.label;
-      monthKey = costKey('month', monthLabel);
-    }
+    // A day lies within one month: one check of two numbers on every call.
+    if (time >= periodEndsAt || time < periodStartsAt) enterPeriod(time);
     const batch = ledgerOf(context).batch(dayKey, monthKey);
     const { amounts } = batch;
     if (!cost) {
@@ -210,7 +215,8 @@ export function costMiddleware(options: CostOptions = {}): ModelMiddleware {
     const usd = cost.usd;
     const { principal, route } = context;
     const routeName = route?.name;
-    let row = batch.rows.get(target) as Row | undefined;
+    // The last call's row, in front of the batch's map: a busy target's calls follow one another.
+    let row = target === lastTarget && batch === lastBatch ? lastRow : (batch.rows.get(target) as Row | undefined);
     if (row === undefined || row.routeName !== routeName) {
       row = {
         routeName,
@@ -222,6 +228,9 @@ export function costMiddleware(options: CostOptions = {}): ModelMiddleware {
       };
       batch.rows.set(target, row);
     }
+    lastTarget = target;
+    lastBatch = batch;
+    lastRow = row;
     row.calls.value += 1;
     row.total.value += usd;
     row.model.value += usd;

@@ -62,27 +62,49 @@ export function findingGuardrail(spec: FindingGuardrailSpec): GuardrailMiddlewar
   };
   createStreamScanner(scannerOptions);
 
-  /** Scans each text once; redacts, or throws on the first text with a finding when blocking. */
-  const check = (
-    context: ModelContext,
-    phase: 'input' | 'output',
-    walk: (map: (text: string, kind: TextKind) => string) => unknown,
-  ) => {
-    const found: string[] = [];
-    const value = walk((text, kind) => {
-      if (!kinds.has(kind)) return text;
-      const findings = scan(text, detectors);
-      if (findings.length === 0) return text;
-      for (const finding of findings) found.push(finding.detector);
-      if (action === 'block') {
-        const trip = { detectors: uniqueIds(found) };
-        report(context, name, phase, action, trip);
-        throw blocked(name, phase, trip);
-      }
-      return action === 'redact' ? replaceFindings(text, findings, replacement) : text;
-    });
-    if (found.length > 0) report(context, name, phase, action, { detectors: uniqueIds(found) });
-    return value;
+  const textToo = kinds.has('text');
+  const argumentsToo = kinds.has('tool-arguments');
+
+  // The check in progress (checks run synchronously, one at a time; a nested one saves and restores these): one
+  // mapper made here instead of a closure per call.
+  let checking: ModelContext | undefined;
+  let checkingPhase: 'input' | 'output' = 'input';
+  let found: string[] | undefined;
+  const mapper = (text: string, kind: TextKind): string => {
+    if (!(kind === 'text' ? textToo : argumentsToo)) return text;
+    const findings = scan(text, detectors);
+    if (findings.length === 0) return text;
+    found ??= [];
+    for (const finding of findings) found.push(finding.detector);
+    if (action === 'block') {
+      const trip = { detectors: uniqueIds(found) };
+      report(checking!, name, checkingPhase, action, trip);
+      throw blocked(name, checkingPhase, trip);
+    }
+    return action === 'redact' ? replaceFindings(text, findings, replacement) : text;
+  };
+
+  /**
+   * Scans each text of the request (`input`) or the answer (`output`) once; redacts, or throws on the first
+   * text with a finding when blocking.
+   */
+  const check = (context: ModelContext, phase: 'input' | 'output', value: any): any => {
+    const outer = checking;
+    const outerPhase = checkingPhase;
+    const outerFound = found;
+    checking = context;
+    checkingPhase = phase;
+    found = undefined;
+    try {
+      const api = context.request.api;
+      const mapped = phase === 'input' ? mapInputText(api, value, mapper) : mapOutputText(api, value, mapper);
+      if (found !== undefined) report(context, name, phase, action, { detectors: uniqueIds(found) });
+      return mapped;
+    } finally {
+      checking = outer;
+      checkingPhase = outerPhase;
+      found = outerFound;
+    }
   };
 
   const open = (kind: TextKind): ChannelGuard | undefined => {
@@ -111,10 +133,7 @@ export function findingGuardrail(spec: FindingGuardrailSpec): GuardrailMiddlewar
       before: (context) => {
         if (!checkInput) return undefined;
         const { request } = context;
-        const body = check(context, 'input', (map) => mapInputText(request.api, request.body, map)) as Record<
-          string,
-          any
-        >;
+        const body = check(context, 'input', request.body);
         if (body !== request.body) request.body = body;
         return undefined;
       },
@@ -122,7 +141,7 @@ export function findingGuardrail(spec: FindingGuardrailSpec): GuardrailMiddlewar
         if (!checkOutput) return result;
         const { api } = context.request;
         if (result.type === 'response') {
-          const data = check(context, 'output', (map) => mapOutputText(api, result.data, map));
+          const data = check(context, 'output', result.data);
           return data === result.data ? result : { ...result, data };
         }
         return guardStream(api, result, {

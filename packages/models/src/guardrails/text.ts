@@ -22,8 +22,12 @@ function mapArray(items: readonly any[], map: (item: any) => any): readonly any[
   return copy ?? items;
 }
 
-function withField(object: any, key: string, value: unknown): any {
-  return object[key] === value ? object : { ...object, [key]: value };
+/**
+ * `object` with `key` set to `after`, copied only when `after` is not `before` (the field's value as the caller
+ * read it by name: a keyed read here would meet every shape of every caller at one site).
+ */
+function withField(object: any, key: string, before: unknown, after: unknown): any {
+  return after === before ? object : { ...object, [key]: after };
 }
 
 function isObject(value: unknown): value is Record<string, any> {
@@ -36,7 +40,7 @@ function mapContent(content: unknown, types: ReadonlySet<string>, map: TextMappe
   if (!Array.isArray(content)) return content;
   return mapArray(content, (part) =>
     isObject(part) && types.has(part.type) && typeof part.text === 'string'
-      ? withField(part, 'text', map(part.text, 'text'))
+      ? withField(part, 'text', part.text, map(part.text, 'text'))
       : part,
   );
 }
@@ -67,9 +71,9 @@ function mapAnthropicContent(content: unknown, map: TextMapper): unknown {
   return mapArray(content, (block) => {
     if (!isObject(block)) return block;
     if (block.type === 'text' && typeof block.text === 'string')
-      return withField(block, 'text', map(block.text, 'text'));
+      return withField(block, 'text', block.text, map(block.text, 'text'));
     if (block.type === 'tool_result')
-      return withField(block, 'content', mapContent(block.content, anthropicBlocks, map));
+      return withField(block, 'content', block.content, mapContent(block.content, anthropicBlocks, map));
     return block;
   });
 }
@@ -83,43 +87,55 @@ function mapAnthropicContent(content: unknown, map: TextMapper): unknown {
 export function mapInputText(api: ModelApi, body: Record<string, any>, map: TextMapper): Record<string, any> {
   switch (api) {
     case 'chat': {
-      if (!Array.isArray(body.messages)) return body;
-      const messages = mapArray(body.messages, (message) =>
-        isObject(message) ? withField(message, 'content', mapContent(message.content, chatParts, map)) : message,
-      );
-      return withField(body, 'messages', messages);
+      // The hot path of every guarded chat call: a loop, no closure per call.
+      const messages = body.messages;
+      if (!Array.isArray(messages)) return body;
+      let copy: any[] | undefined;
+      for (let index = 0; index < messages.length; index++) {
+        const message = messages[index];
+        if (!isObject(message)) continue;
+        const content = message.content;
+        const after = typeof content === 'string' ? map(content, 'text') : mapContent(content, chatParts, map);
+        if (after !== content) (copy ??= messages.slice())[index] = { ...message, content: after };
+      }
+      return copy === undefined ? body : { ...body, messages: copy };
     }
     case 'responses': {
       let next = body;
-      if (typeof body.instructions === 'string') next = withField(next, 'instructions', map(body.instructions, 'text'));
+      if (typeof body.instructions === 'string')
+        next = withField(next, 'instructions', next.instructions, map(body.instructions, 'text'));
       const input = body.input;
-      if (typeof input === 'string') return withField(next, 'input', map(input, 'text'));
+      if (typeof input === 'string') return withField(next, 'input', next.input, map(input, 'text'));
       if (!Array.isArray(input)) return next;
       const items = mapArray(input, (item) => {
         if (!isObject(item)) return item;
         if (item.type === 'function_call_output' && typeof item.output === 'string')
-          return withField(item, 'output', map(item.output, 'text'));
+          return withField(item, 'output', item.output, map(item.output, 'text'));
         if (item.content === undefined) return item;
-        return withField(item, 'content', mapContent(item.content, responsesParts, map));
+        return withField(item, 'content', item.content, mapContent(item.content, responsesParts, map));
       });
-      return withField(next, 'input', items);
+      return withField(next, 'input', next.input, items);
     }
     case 'messages': {
       let next = body;
-      if (body.system !== undefined) next = withField(next, 'system', mapContent(body.system, anthropicBlocks, map));
+      if (body.system !== undefined)
+        next = withField(next, 'system', next.system, mapContent(body.system, anthropicBlocks, map));
       if (!Array.isArray(body.messages)) return next;
       const messages = mapArray(body.messages, (message) =>
-        isObject(message) ? withField(message, 'content', mapAnthropicContent(message.content, map)) : message,
+        isObject(message)
+          ? withField(message, 'content', message.content, mapAnthropicContent(message.content, map))
+          : message,
       );
-      return withField(next, 'messages', messages);
+      return withField(next, 'messages', next.messages, messages);
     }
     case 'embeddings': {
       const input = body.input;
-      if (typeof input === 'string') return withField(body, 'input', map(input, 'text'));
+      if (typeof input === 'string') return withField(body, 'input', body.input, map(input, 'text'));
       if (Array.isArray(input))
         return withField(
           body,
           'input',
+          body.input,
           mapArray(input, (item) => (typeof item === 'string' ? map(item, 'text') : item)),
         );
       return body;
@@ -128,6 +144,30 @@ export function mapInputText(api: ModelApi, body: Record<string, any>, map: Text
       // Counting tokens sends nothing to a model: guardrails leave it alone.
       return body;
   }
+}
+
+/** One OpenAI chat choice with its message's text and tool call arguments mapped. */
+function mapChoice(choice: any, map: TextMapper): any {
+  const message = choice?.message;
+  if (!isObject(message)) return choice;
+  let next = message;
+  const content = message.content;
+  if (typeof content === 'string') next = withField(next, 'content', content, map(content, 'text'));
+  const calls = message.tool_calls;
+  if (Array.isArray(calls))
+    next = withField(
+      next,
+      'tool_calls',
+      calls,
+      mapArray(calls, (call) => {
+        const fn = call?.function;
+        const args = fn?.arguments;
+        return typeof args === 'string'
+          ? withField(call, 'function', fn, withField(fn, 'arguments', args, map(args, 'tool-arguments')))
+          : call;
+      }),
+    );
+  return withField(choice, 'message', message, next);
 }
 
 /** The `output_text` the OpenAI SDK derives from a response: its `output_text` parts, joined. */
@@ -149,37 +189,24 @@ export function mapOutputText(api: ModelApi, data: any, map: TextMapper): any {
   if (!isObject(data)) return data;
   switch (api) {
     case 'chat': {
-      if (!Array.isArray(data.choices)) return data;
-      const choices = mapArray(data.choices, (choice) => {
-        const message = choice?.message;
-        if (!isObject(message)) return choice;
-        let next = message;
-        if (typeof message.content === 'string') next = withField(next, 'content', map(message.content, 'text'));
-        if (Array.isArray(message.tool_calls))
-          next = withField(
-            next,
-            'tool_calls',
-            mapArray(message.tool_calls, (call) =>
-              typeof call?.function?.arguments === 'string'
-                ? withField(
-                    call,
-                    'function',
-                    withField(call.function, 'arguments', map(call.function.arguments, 'tool-arguments')),
-                  )
-                : call,
-            ),
-          );
-        return withField(choice, 'message', next);
-      });
-      return withField(data, 'choices', choices);
+      const choices = data.choices;
+      if (!Array.isArray(choices)) return data;
+      let copy: any[] | undefined;
+      for (let index = 0; index < choices.length; index++) {
+        const choice = choices[index];
+        const after = mapChoice(choice, map);
+        if (after !== choice) (copy ??= choices.slice())[index] = after;
+      }
+      return copy === undefined ? data : { ...data, choices: copy };
     }
     case 'responses': {
       if (!Array.isArray(data.output)) return data;
       const output = mapArray(data.output, (item) => {
         if (!isObject(item)) return item;
         if (item.type === 'function_call' && typeof item.arguments === 'string')
-          return withField(item, 'arguments', map(item.arguments, 'tool-arguments'));
-        if (item.type === 'message') return withField(item, 'content', mapContent(item.content, responsesParts, map));
+          return withField(item, 'arguments', item.arguments, map(item.arguments, 'tool-arguments'));
+        if (item.type === 'message')
+          return withField(item, 'content', item.content, mapContent(item.content, responsesParts, map));
         return item;
       });
       if (output === data.output) return data;
@@ -192,11 +219,11 @@ export function mapOutputText(api: ModelApi, data: any, map: TextMapper): any {
       const content = mapArray(data.content, (block) => {
         if (!isObject(block)) return block;
         if (block.type === 'text' && typeof block.text === 'string')
-          return withField(block, 'text', map(block.text, 'text'));
-        if (block.type === 'tool_use') return withField(block, 'input', mapLeaves(block.input, map));
+          return withField(block, 'text', block.text, map(block.text, 'text'));
+        if (block.type === 'tool_use') return withField(block, 'input', block.input, mapLeaves(block.input, map));
         return block;
       });
-      return withField(data, 'content', content);
+      return withField(data, 'content', data.content, content);
     }
     default:
       return data;

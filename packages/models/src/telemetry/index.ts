@@ -99,9 +99,12 @@ export function observeCall<R>(
     steps.length === 0 ? undefined : { entered: 0, states: new Array(steps.length) };
   let started: Promise<ModelResult>;
   try {
-    if (recording) startRecording(context, span);
-    const run = () => (progress === undefined ? chain(context) : enterSteps(context, steps, progress, chain));
-    started = recording ? telemetry.withSpan(span, run) : run();
+    if (recording) {
+      startRecording(context, span);
+      started = telemetry.withSpan(span, () =>
+        progress === undefined ? chain(context) : enterSteps(context, steps, progress, chain),
+      );
+    } else started = progress === undefined ? chain(context) : enterSteps(context, steps, progress, chain);
   } catch (error) {
     started = Promise.reject(error);
   }

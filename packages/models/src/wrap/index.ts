@@ -65,9 +65,6 @@ const streamOptions: Readonly<Record<string, unknown>> = Object.freeze({ stream:
  * getter, so a call that only awaits the answer allocates nothing more.
  */
 class ResultProps {
-  readonly requestLogID = 'gatehouse';
-  readonly retryOfRequestLogID = undefined;
-  readonly startTime = Date.now();
   readonly #result: ModelResult;
   readonly #method: MethodInfo;
   #response: Response | undefined;
@@ -77,6 +74,19 @@ class ResultProps {
   constructor(result: ModelResult, method: MethodInfo) {
     this.#result = result;
     this.#method = method;
+  }
+
+  // What the SDK's own parser would log; ours never reads them. Getters: nothing stored per call.
+  get requestLogID(): string {
+    return 'gatehouse';
+  }
+
+  get retryOfRequestLogID(): undefined {
+    return undefined;
+  }
+
+  get startTime(): number {
+    return Date.now();
   }
 
   get options(): Readonly<Record<string, unknown>> {
