@@ -1,8 +1,8 @@
-import { Attr, ConfigError, type EventBase, type EventName, type Store } from '@gatehouse/core';
+import { Attr, ConfigError, type EventBase, type EventName, type Principal, type Store } from '@gatehouse/core';
 import type { ModelContext, ModelMiddleware, ResultSummary, TargetInfo } from '../context/index.js';
 import { stepsMiddleware } from '../context/steps.js';
 import { requestStreamUsage, watchStream } from '../usage/stream-usage.js';
-import { type Amount, CostLedger } from './ledger.js';
+import { type Amount, type Batch, CostLedger, type Row } from './ledger.js';
 import { PeriodClock } from './period.js';
 import { costOf, type PriceBook, type PriceOverrides, priceBookOf } from './price-book.js';
 
@@ -90,14 +90,17 @@ function box(amounts: Map<string, Amount>, field: string): Amount {
   return total;
 }
 
-/** The boxes a priced call to one target (through one route, or none) adds to. */
-interface Row {
+/** What a priced call to one target (through one route, or none) adds to, side by side (see `Row`). */
+interface TargetRow extends Row {
   readonly routeName: string | undefined;
-  readonly calls: Amount;
-  readonly total: Amount;
-  readonly model: Amount;
-  readonly target: Amount;
-  readonly route: Amount | undefined;
+}
+
+/** The indexes of a `TargetRow`'s values: calls, total, model, target, route. */
+const [callsAt, totalAt, modelAt, targetAt, routeAt] = [0, 1, 2, 3, 4] as const;
+
+/** What a call by one principal adds to: its team's, user's and agent's totals (those it has). */
+interface PrincipalRow extends Row {
+  readonly principal: Principal;
 }
 
 const costMarker = Symbol.for('gatehouse.models.costMiddleware');
@@ -188,9 +191,37 @@ export function costMiddleware(options: CostOptions = {}): ModelMiddleware {
     return entry.ledger;
   };
 
-  let lastTarget: TargetInfo | undefined;
-  let lastBatch: object | undefined;
-  let lastRow: Row | undefined;
+  /** The row of `target` in `batch`, made the first time (or when the call came through another route). */
+  const targetRow = (batch: Batch, target: TargetInfo, routeName: string | undefined): TargetRow => {
+    let row = batch.rows.get(target) as TargetRow | undefined;
+    if (row === undefined || row.routeName !== routeName) {
+      const fields = ['calls', 'total', modelFields.of(target.model), targetFields.of(target.id)];
+      if (routeName !== undefined) fields.push(routeFields.of(routeName));
+      row = { routeName, fields, values: new Float64Array(fields.length) };
+      batch.rows.set(target, row);
+      batch.rowList.push(row);
+    }
+    return row;
+  };
+
+  /** A row for `principal` in `batch`: its team, user and agent fields (those it has). */
+  const principalRow = (batch: Batch, principal: Principal): PrincipalRow => {
+    const fields: string[] = [];
+    if (principal.team !== undefined) fields.push(teamFields.of(principal.team));
+    if (principal.user !== undefined) fields.push(userFields.of(principal.user));
+    if (principal.agent !== undefined) fields.push(agentFields.of(principal.agent));
+    const row = { principal, fields, values: new Float64Array(fields.length) };
+    batch.rowList.push(row);
+    return row;
+  };
+
+  // The last call's rows, in front of the batch's map: a busy target's calls (and a principal's) follow one another.
+  let lastBatch: Batch | undefined;
+  let lastTarget: TargetRow | undefined;
+  let lastTargetInfo: TargetInfo | undefined;
+  let lastPrincipal: PrincipalRow | undefined;
+  /** The principal of the call before (a scope's principal is one object for every call under it). */
+  let previousPrincipal: Principal | undefined;
 
   const settle = (context: ModelContext, target: TargetInfo, summary: ResultSummary) => {
     const usage = summary.usage;
@@ -206,39 +237,46 @@ export function costMiddleware(options: CostOptions = {}): ModelMiddleware {
     // A day lies within one month: one check of two numbers on every call.
     if (time >= periodEndsAt || time < periodStartsAt) enterPeriod(time);
     const batch = ledgerOf(context).batch(dayKey, monthKey);
-    const { amounts } = batch;
     if (!cost) {
-      add(amounts, 'calls', 1);
-      add(amounts, 'unpriced', 1);
+      add(batch.amounts, 'calls', 1);
+      add(batch.amounts, 'unpriced', 1);
       return;
     }
     const usd = cost.usd;
     const { principal, route } = context;
     const routeName = route?.name;
-    // The last call's row, in front of the batch's map: a busy target's calls follow one another.
-    let row = target === lastTarget && batch === lastBatch ? lastRow : (batch.rows.get(target) as Row | undefined);
-    if (row === undefined || row.routeName !== routeName) {
-      row = {
-        routeName,
-        calls: box(amounts, 'calls'),
-        total: box(amounts, 'total'),
-        model: box(amounts, modelFields.of(target.model)),
-        target: box(amounts, targetFields.of(target.id)),
-        route: routeName === undefined ? undefined : box(amounts, routeFields.of(routeName)),
-      };
-      batch.rows.set(target, row);
+    if (batch !== lastBatch) {
+      lastBatch = batch;
+      lastTarget = lastTargetInfo = lastPrincipal = previousPrincipal = undefined;
     }
-    lastTarget = target;
-    lastBatch = batch;
-    lastRow = row;
-    row.calls.value += 1;
-    row.total.value += usd;
-    row.model.value += usd;
-    row.target.value += usd;
-    if (row.route !== undefined) row.route.value += usd;
-    if (principal.team !== undefined) add(amounts, teamFields.of(principal.team), usd);
-    if (principal.user !== undefined) add(amounts, userFields.of(principal.user), usd);
-    if (principal.agent !== undefined) add(amounts, agentFields.of(principal.agent), usd);
+    let row = lastTarget;
+    if (target !== lastTargetInfo || row!.routeName !== routeName) {
+      lastTarget = row = targetRow(batch, target, routeName);
+      lastTargetInfo = target;
+    }
+    const values = row!.values;
+    values[callsAt] = values[callsAt]! + 1;
+    values[totalAt] = values[totalAt]! + usd;
+    values[modelAt] = values[modelAt]! + usd;
+    values[targetAt] = values[targetAt]! + usd;
+    if (routeName !== undefined) values[routeAt] = values[routeAt]! + usd;
+    if (principal.team === undefined && principal.user === undefined && principal.agent === undefined) return;
+    let own = lastPrincipal;
+    if (own === undefined || own.principal !== principal) {
+      if (principal !== previousPrincipal) {
+        // A principal seen once (a scope per request with one call in it): its fields' totals directly, no row.
+        previousPrincipal = principal;
+        const { amounts } = batch;
+        if (principal.team !== undefined) add(amounts, teamFields.of(principal.team), usd);
+        if (principal.user !== undefined) add(amounts, userFields.of(principal.user), usd);
+        if (principal.agent !== undefined) add(amounts, agentFields.of(principal.agent), usd);
+        return;
+      }
+      // The same principal again (a default scope, several calls in one scope): a row of its own from now on.
+      lastPrincipal = own = principalRow(batch, principal);
+    }
+    const shares = own.values;
+    for (let index = 0; index < shares.length; index++) shares[index] = shares[index]! + usd;
   };
 
   // As steps: leading the layer's chain they run in the call's own promise step (none of their own).

@@ -238,6 +238,41 @@ describe('totals', () => {
   });
 });
 
+describe('totals of many calls', () => {
+  test('several calls in one scope, principals in turn, a route and a direct model: every total adds up', async () => {
+    const { gateway, openai, anthropic, contexts } = setup();
+    const usage = { inputTokens: 1_000_000, outputTokens: 1_000 };
+    server.script(Array.from({ length: 7 }, () => reply.text('a', { usage })));
+    const direct = () => openai.chat.completions.create({ model: 'gpt-4o', messages: user('x') });
+    const routed = () => anthropic.messages.create({ model: 'contracts', max_tokens: 5, messages: user('x') });
+    // Three calls under one scope (one principal object), then another principal, then the first again.
+    await gateway.run({ principal: { team: 'risk', user: 'ana' } }, async () => {
+      await direct();
+      await routed();
+      await direct();
+    });
+    await gateway.run({ principal: { team: 'ops' } }, () => direct());
+    await gateway.run({ principal: { team: 'risk', user: 'ana' } }, async () => {
+      await routed();
+      await direct();
+    });
+    await direct();
+    const costs = contexts.map((context) => context.cost!.usd);
+    const sum = (indexes: number[]) => indexes.reduce((total, index) => total + costs[index]!, 0);
+    const day = await gateway.models.costs({ period: 'day', date: noon });
+    expect(day.calls).toBe(7);
+    expect(day.total).toBeCloseTo(sum([0, 1, 2, 3, 4, 5, 6]), 12);
+    expect(day.byTeam).toEqual({ risk: expect.closeTo(sum([0, 1, 2, 4, 5]), 12), ops: expect.closeTo(costs[3]!, 12) });
+    expect(day.byUser).toEqual({ ana: expect.closeTo(sum([0, 1, 2, 4, 5]), 12) });
+    expect(day.byRoute).toEqual({ contracts: expect.closeTo(sum([1, 4]), 12) });
+    expect(day.byModel).toEqual({
+      'gpt-4o': expect.closeTo(sum([0, 2, 3, 5, 6]), 12),
+      'claude-sonnet-4-6': expect.closeTo(sum([1, 4]), 12),
+    });
+    expect(costs[1]).not.toBe(costs[0]);
+  });
+});
+
 /** A store (kept in memory, but not a `MemoryStore`) whose `incrementFields` fails while `failing` is set, and that lists its writes. */
 class FlakyStore implements Store {
   readonly #memory = new MemoryStore();
