@@ -85,8 +85,10 @@ export function reservationPrice(
 ): ModelPrice {
   const route = context.route as CompiledRoute | undefined;
   if (!route) return book.require(context.target!);
+  // The last route's price in front of the WeakMap (a lookup there costs more): a busy route asks again and again.
+  if (route === lastRoute && routePrices === lastPrices) return lastPrice!;
   let price = routePrices.get(route);
-  if (price) return price;
+  if (price) return remember(route, routePrices, price);
   price = { input: 0, output: 0 };
   const targets = [...route.targets, ...route.rules.flatMap((rule) => rule.targets)];
   for (const target of targets) {
@@ -95,5 +97,16 @@ export function reservationPrice(
     price.output = Math.max(price.output, each.output);
   }
   routePrices.set(route, price);
+  return remember(route, routePrices, price);
+}
+
+let lastRoute: object | undefined;
+let lastPrices: WeakMap<object, ModelPrice> | undefined;
+let lastPrice: ModelPrice | undefined;
+
+function remember(route: object, routePrices: WeakMap<object, ModelPrice>, price: ModelPrice): ModelPrice {
+  lastRoute = route;
+  lastPrices = routePrices;
+  lastPrice = price;
   return price;
 }
