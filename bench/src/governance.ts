@@ -37,6 +37,12 @@ const batch = 50;
 const messages = [{ role: 'user' as const, content: 'Summarise the contract in one line.' }];
 const scope = { principal };
 
+/** Batches of `calls` interleaved with the raw client's (see `interleave`), in this file's rounds. */
+function againstRaw(calls: (() => Promise<unknown>)[]): Promise<Float64Array[]> {
+  const raw = client();
+  return interleave(() => raw.chat.completions.create({ model: 'gpt-4o', messages }), calls, { rounds, batch });
+}
+
 /**
  * What governance adds to a chat completion: the full default chain (telemetry without an SDK, a fallback route,
  * retry, a PII-redacting guardrail on input and output, budget on the memory store with a dollar and a request
@@ -49,13 +55,8 @@ const scope = { principal };
  * then cost every promise of the process something, the raw client's too).
  */
 export async function governanceBench(): Promise<Sample[]> {
-  const raw = client();
   const governed = gatewayWith(true, true).wrap(client());
-  const [added] = await interleave(
-    () => raw.chat.completions.create({ model: 'gpt-4o', messages }),
-    [() => governed.chat.completions.create({ model: 'ask', messages })],
-    { rounds, batch },
-  );
+  const [added] = await againstRaw([() => governed.chat.completions.create({ model: 'ask', messages })]);
   return [
     summary(
       'added by the full chain, principal from defaultScope (no gateway.run(), no AsyncLocalStorage)',
@@ -67,14 +68,11 @@ export async function governanceBench(): Promise<Sample[]> {
 
 /** The full chain with the principal from a `gateway.run()` around each call, as an app that sets it per request. */
 export async function governanceRunBench(): Promise<Sample[]> {
-  const raw = client();
   const gateway = gatewayWith(true);
   const governed = gateway.wrap(client());
-  const [added, rawTimes] = await interleave(
-    () => raw.chat.completions.create({ model: 'gpt-4o', messages }),
-    [() => gateway.run(scope, () => governed.chat.completions.create({ model: 'ask', messages }))],
-    { rounds, batch },
-  );
+  const [added, rawTimes] = await againstRaw([
+    () => gateway.run(scope, () => governed.chat.completions.create({ model: 'ask', messages })),
+  ]);
   return [
     summary('raw client: chat.completions.create (AsyncLocalStorage on)', rawTimes!, rounds * batch),
     summary(
@@ -90,19 +88,14 @@ export async function governanceRunBench(): Promise<Sample[]> {
  * under `gateway.run()` in one process.
  */
 export async function governancePartsBench(): Promise<Sample[]> {
-  const raw = client();
   const plain = gatewayWith(false);
   const governed = gatewayWith(true);
   const plainClient = plain.wrap(client());
   const governedClient = governed.wrap(client());
-  const [governedAdded, routeAdded] = await interleave(
-    () => raw.chat.completions.create({ model: 'gpt-4o', messages }),
-    [
-      () => governed.run(scope, () => governedClient.chat.completions.create({ model: 'ask', messages })),
-      () => plain.run(scope, () => plainClient.chat.completions.create({ model: 'ask', messages })),
-    ],
-    { rounds, batch },
-  );
+  const [governedAdded, routeAdded] = await againstRaw([
+    () => governed.run(scope, () => governedClient.chat.completions.create({ model: 'ask', messages })),
+    () => plain.run(scope, () => plainClient.chat.completions.create({ model: 'ask', messages })),
+  ]);
   const governanceAdded = governedAdded!.map((value, round) => value - routeAdded![round]!);
   return [
     summary(
