@@ -126,6 +126,9 @@ const optionsSchema = z
     }
   });
 
+/** What `reserve` counts a share granted before a refusal as (only `allowed` is read of it). */
+const granted: ConsumeResult = Object.freeze({ allowed: true, remaining: 0, resetAt: 0 });
+
 /** `consume`, synchronous on the memory store: no promise on the hot path of a single process. */
 function consumeNow(
   store: Store,
@@ -355,14 +358,25 @@ export function budgetMiddleware(options: BudgetOptions): ModelMiddleware {
     before: (context) => {
       const time = now();
       let reservations: Reservation[] | undefined;
-      let estimate: { tokens: number; dollars: number } | undefined;
-      for (const limit of limits) {
+      // The estimate, made once for the first limit that counts tokens or dollars.
+      let tokens = -1;
+      let dollars = 0;
+      for (let index = 0; index < limits.length; index++) {
+        const limit = limits[index]!;
         const value = dimensionOf(limit, context);
         if (value === undefined || (limit.match !== undefined && !limit.match.has(value))) continue;
         let amount = 1;
         if (limit.kind !== 'requests') {
-          estimate ??= estimateCall(context);
-          amount = limit.kind === 'tokens' ? estimate.tokens : estimate.dollars;
+          if (tokens < 0) {
+            const input = estimateInputTokens(context.request.body, charsPerToken);
+            const output = requestedOutputTokens(context, defaultOutput);
+            tokens = input + output;
+            if (priced) {
+              const price = reservationPrice(context, book, routePrices);
+              dollars = (input * price.input + output * price.output) / 1e6;
+            }
+          }
+          amount = limit.kind === 'tokens' ? tokens : dollars;
         }
         const period = limit.clock?.at(time);
         (reservations ??= []).push({
@@ -397,28 +411,28 @@ export function budgetMiddleware(options: BudgetOptions): ModelMiddleware {
     },
   });
 
-  function estimateCall(context: ModelContext): { tokens: number; dollars: number } {
-    const input = estimateInputTokens(context.request.body, charsPerToken);
-    const output = requestedOutputTokens(context, defaultOutput);
-    if (!priced) return { tokens: input + output, dollars: 0 };
-    const price = reservationPrice(context, book, routePrices);
-    return { tokens: input + output, dollars: (input * price.input + output * price.output) / 1e6 };
-  }
-
   /** Reserves every share; throws when a hard limit refuses. A promise only when the store answers with one. */
   function reserve(context: ModelContext, reservations: Reservation[], time: number): Promise<void> | undefined {
     const store = context.store;
-    let pending = false;
-    const answers: (ConsumeResult | Promise<ConsumeResult>)[] = [];
-    for (let index = 0; index < reservations.length; index++) {
-      const reservation = reservations[index]!;
-      const windowMs = reservation.endsAt === Infinity ? 0 : reservation.endsAt - time;
-      const answer = consumeNow(store, reservation.key, reservation.amount, reservation.limit.max, windowMs);
-      if (answer instanceof Promise) pending = true;
-      answers.push(answer);
+    if (store instanceof MemoryStore) {
+      // Answered at once: when every share is granted (almost every call) nothing more is made.
+      let results: ConsumeResult[] | undefined;
+      for (let index = 0; index < reservations.length; index++) {
+        const reservation = reservations[index]!;
+        const windowMs = reservation.endsAt === Infinity ? 0 : reservation.endsAt - time;
+        const result = store.consumeSync(reservation.key, reservation.amount, reservation.limit.max, windowMs);
+        if (results === undefined && result.allowed) continue;
+        results ??= new Array<ConsumeResult>(index).fill(granted);
+        results.push(result);
+      }
+      return results === undefined ? undefined : decide(context, reservations, results, time);
     }
-    if (pending) return Promise.all(answers).then((results) => decide(context, reservations, results, time));
-    return decide(context, reservations, answers as ConsumeResult[], time);
+    const answers: Promise<ConsumeResult>[] = [];
+    for (const reservation of reservations) {
+      const windowMs = reservation.endsAt === Infinity ? 0 : reservation.endsAt - time;
+      answers.push(store.consume(reservation.key, reservation.amount, reservation.limit.max, windowMs));
+    }
+    return Promise.all(answers).then((results) => decide(context, reservations, results, time));
   }
 
   function decide(
