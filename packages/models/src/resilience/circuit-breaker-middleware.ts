@@ -44,6 +44,8 @@ export function circuitBreakerMiddleware(options: CircuitBreakerOptions = {}): C
   const states = new Map<string, State>();
   /** Lets an attempt at `id` through, or throws while the target cools down; answers whether it is the probe. */
   const admit = (id: string): boolean => {
+    // Every target healthy (the usual state): no lookup.
+    if (states.size === 0) return false;
     const state = states.get(id);
     if (state === undefined || state.openUntil === 0) return false;
     if (Date.now() < state.openUntil || state.probing)
@@ -56,7 +58,7 @@ export function circuitBreakerMiddleware(options: CircuitBreakerOptions = {}): C
     return true;
   };
   const succeeded = (id: string): void => {
-    states.delete(id);
+    if (states.size !== 0) states.delete(id);
   };
   const failed = (id: string, probe: boolean, error: unknown): void => {
     let state = states.get(id);

@@ -64,3 +64,18 @@ describe('the shared deadline timer', () => {
     expect(fired).toEqual(['first', 'second']);
   });
 });
+
+describe('the time an attempt has left', () => {
+  test('all of it during the synchronous start, then read from the clock; an enclosing deadline caps it', async () => {
+    const deadline = new AttemptDeadline(200, undefined);
+    expect(deadline.remainingMs()).toBe(200);
+    deadline.started();
+    await sleep(30);
+    const left = deadline.remainingMs();
+    expect(left).toBeLessThanOrEqual(175);
+    expect(left).toBeGreaterThan(0);
+    const outer = new AttemptDeadline(50, undefined);
+    const inner = new AttemptDeadline(500, outer);
+    expect(inner.remainingMs()).toBeLessThanOrEqual(50);
+  });
+});

@@ -120,9 +120,18 @@ export class AttemptDeadline implements Timed {
   /** The deadline of an enclosing timeout (one in `middleware: […]` around the layer's own), if any. */
   readonly outer: AttemptDeadline | undefined;
 
+  /** The attempt's whole duration, while its start runs synchronously (see `started()`); 0 after. */
+  #fresh: number;
+
   constructor(ms: number, outer: AttemptDeadline | undefined) {
     this.at = Math.min(performance.now() + ms, outer?.at ?? Number.POSITIVE_INFINITY);
     this.outer = outer;
+    this.#fresh = outer === undefined ? ms : 0;
+  }
+
+  /** The attempt's synchronous start is over: `remainingMs()` reads the clock from now on. */
+  started(): void {
+    this.#fresh = 0;
   }
 
   /** Calls `onExpire` when the deadline passes, unless `cancel()` comes first (one shared timer for all). */
@@ -150,6 +159,8 @@ export class AttemptDeadline implements Timed {
 
   /** Milliseconds left, as the positive integer the SDKs' `timeout` option takes. */
   remainingMs(): number {
+    // Asked during the attempt's synchronous start (the upstream call the layer makes at once): all of it is left.
+    if (this.#fresh > 0) return Math.ceil(this.#fresh);
     return Math.max(1, Math.ceil(this.at - performance.now()));
   }
 

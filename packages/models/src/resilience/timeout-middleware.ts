@@ -67,6 +67,7 @@ export function timedAttempt(
       } catch (error) {
         attempt = Promise.reject(error);
       }
+      deadline.started();
       attempt.then(
         (result) => {
           // A stream that arrives after the deadline passed is cancelled, not leaked.

@@ -6,8 +6,12 @@ import type { RetryAfterFailure } from '../resilience/retry-middleware.js';
 
 /** Moving averages of each target's successful latency, for `least-latency`. */
 export class LatencyTracker {
-  readonly #averages = new Map<string, number>();
+  /** Each target's average in a cell of its own, updated in place (no `Map` write per call). */
+  readonly #averages = new Map<string, { ms: number }>();
   readonly #weight: number;
+  /** The last target recorded, in front of the map: a busy route's calls mostly go to its first target. */
+  #lastId: string | undefined;
+  #lastCell: { ms: number } | undefined;
 
   /** `weight`: how much a new sample counts (0..1). */
   constructor(weight = 0.3) {
@@ -15,13 +19,16 @@ export class LatencyTracker {
   }
 
   record(id: string, ms: number): void {
-    const previous = this.#averages.get(id);
-    this.#averages.set(id, previous === undefined ? ms : previous + this.#weight * (ms - previous));
+    let cell = id === this.#lastId ? this.#lastCell : this.#averages.get(id);
+    if (cell === undefined) this.#averages.set(id, (cell = { ms }));
+    else cell.ms += this.#weight * (ms - cell.ms);
+    this.#lastId = id;
+    this.#lastCell = cell;
   }
 
   /** The average in milliseconds, or undefined for a target that never answered. */
   average(id: string): number | undefined {
-    return this.#averages.get(id);
+    return this.#averages.get(id)?.ms;
   }
 }
 
