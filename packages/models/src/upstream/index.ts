@@ -98,9 +98,8 @@ export function callTarget(ctx: ModelContext, settings: UpstreamSettings): Promi
   const target = ctx.target!;
   const { request } = ctx;
   // SDK failures name the target; the caller's own abort stays what it is.
-  const mapped = (error: unknown) => (isAbort(error) && ctx.signal?.aborted ? error : upstreamError(error, target.id));
   const fail = (error: unknown): never => {
-    throw mapped(error);
+    throw isAbort(error) && ctx.signal?.aborted ? error : upstreamError(error, target.id);
   };
   try {
     const options = ownOptions(request.options);
@@ -156,7 +155,7 @@ export function callTarget(ctx: ModelContext, settings: UpstreamSettings): Promi
       fail,
     );
   } catch (error) {
-    return Promise.reject(mapped(error));
+    return Promise.reject(error).catch(fail);
   }
 }
 
