@@ -1,7 +1,7 @@
 import { createGateway } from '@gatehouse/core';
 import { models, piiGuardrail } from '@gatehouse/models';
 import { interleave, type Sample, summary } from './measure.js';
-import { memoryClient as client } from './memory-client.js';
+import { memoryClient as client, fallbackTargets } from './memory-client.js';
 
 const principal = { team: 'risk', user: 'ana' };
 
@@ -13,10 +13,7 @@ function gatewayWith(governed: boolean, scoped = false) {
       providers: { openai: client() },
       routes: {
         ask: {
-          targets: [
-            { provider: 'openai', model: 'gpt-4o' },
-            { provider: 'openai', model: 'gpt-4o-mini' },
-          ],
+          targets: fallbackTargets,
         },
       },
       ...(governed

@@ -36,3 +36,9 @@ export function memoryClient(answer: MemoryAnswer = { content: 'ok', promptToken
   const fetch = (async () => new Response(completion, { status: 200, headers })) as unknown as typeof globalThis.fetch;
   return new OpenAI({ apiKey: 'bench', baseURL: 'http://bench.invalid/v1', fetch, maxRetries: 0 });
 }
+
+/** The route both model benchmarks call: the memory client's model first, a second target to fall back to. */
+export const fallbackTargets = [
+  { provider: 'openai', model: 'gpt-4o' },
+  { provider: 'openai', model: 'gpt-4o-mini' },
+];

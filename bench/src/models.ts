@@ -1,7 +1,7 @@
 import { createGateway } from '@gatehouse/core';
 import { models } from '@gatehouse/models';
 import { interleave, measure, type Sample, summary } from './measure.js';
-import { memoryClient as client } from './memory-client.js';
+import { memoryClient as client, fallbackTargets } from './memory-client.js';
 
 const rounds = 400;
 const batch = 50;
@@ -14,10 +14,7 @@ function wrappedClient(extra: { costs?: false } = {}) {
       providers: { openai: client() },
       routes: {
         fallback: {
-          targets: [
-            { provider: 'openai', model: 'gpt-4o' },
-            { provider: 'openai', model: 'gpt-4o-mini' },
-          ],
+          targets: fallbackTargets,
         },
       },
       ...extra,
