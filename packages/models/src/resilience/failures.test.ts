@@ -131,13 +131,21 @@ describe('timeouts', () => {
 
 describe('timeouts abort the upstream request', () => {
   /** A client whose fetch keeps each request's signal, to see whether the request was aborted. */
-  function recorded(options: Partial<ModelsOptions>) {
+  function recorded(options: Partial<ModelsOptions>, clientRetries?: number, clientTimeout?: number) {
     const signals: AbortSignal[] = [];
+    const timeouts: (string | null)[] = [];
     const recordingFetch: typeof fetch = (input, init) => {
       if (init?.signal) signals.push(init.signal);
+      timeouts.push(new Headers(init?.headers).get('x-stainless-timeout'));
       return fetch(input, init);
     };
-    const primary = new OpenAI({ baseURL: server.openaiBaseURL, apiKey: 'test', fetch: recordingFetch });
+    const primary = new OpenAI({
+      baseURL: server.openaiBaseURL,
+      apiKey: 'test',
+      fetch: recordingFetch,
+      ...(clientRetries === undefined ? {} : { maxRetries: clientRetries }),
+      ...(clientTimeout === undefined ? {} : { timeout: clientTimeout }),
+    });
     const gateway = createGateway({
       models: models({
         providers: { primary },
@@ -145,7 +153,7 @@ describe('timeouts abort the upstream request', () => {
         ...options,
       }),
     });
-    return { openai: gateway.wrap(primary), signals };
+    return { openai: gateway.wrap(primary), signals, timeouts };
   }
 
   /** Waits (bounded) for the request to be aborted: the SDK's own timer fires just after the deadline. */
@@ -175,12 +183,35 @@ describe('timeouts abort the upstream request', () => {
   });
 
   test('with retry: false (the SDK retries) the request is aborted too', async () => {
-    const { openai, signals } = recorded({ timeout: { ms: 100 }, retry: false });
+    const { openai, signals, timeouts } = recorded({ timeout: { ms: 100 }, retry: false });
     server.script(reply.delay(5000));
     const error = await ask(openai).catch((e) => e);
     expect(TimeoutError.isInstance(error.errors[0])).toBe(true);
     expect(await aborted(signals[0])).toBe(true);
     expect(server.requests).toHaveLength(1);
+    // The SDK could retry: the deadline aborts the request through a signal, not the SDK's own timeout.
+    expect(timeouts[0]).toBeNull();
+  });
+
+  test('with retry: false and a client that does not retry, the SDK timeout aborts the request', async () => {
+    const { openai, signals, timeouts } = recorded({ timeout: { ms: 100 }, retry: false }, 0);
+    server.script(reply.delay(5000));
+    const error = await ask(openai).catch((e) => e);
+    expect(TimeoutError.isInstance(error.errors[0])).toBe(true);
+    expect(await aborted(signals[0])).toBe(true);
+    expect(server.requests).toHaveLength(1);
+    // No signal of the gateway's own: the SDK was given the time left as its per-request timeout.
+    expect(timeouts[0]).toBe('0');
+  });
+
+  test("a client timeout shorter than the attempt's stands: no per-request timeout", async () => {
+    const { openai, timeouts } = recorded({ timeout: { ms: 30_000 }, retry: { retries: 0 } }, 0, 100);
+    server.script(reply.delay(3000));
+    const error = await ask(openai).catch((e) => e);
+    expect(NoHealthyTargetError.isInstance(error)).toBe(true);
+    expect(UpstreamError.isInstance(error.errors[0])).toBe(true);
+    expect(error.errors[0].cause).toBeInstanceOf(OpenAI.APIConnectionTimeoutError);
+    expect(timeouts[0]).toBeNull();
   });
 });
 

@@ -103,22 +103,25 @@ export function callTarget(ctx: ModelContext, settings: UpstreamSettings): Promi
   };
   try {
     const options = ownOptions(request.options);
-    // Per-request `maxRetries: 0` stops the SDK from retrying under the gateway's own retries (no multiplying).
-    if (settings.gatewayRetries) options.maxRetries = 0;
+    const client = target.client as { maxRetries?: unknown; timeout?: unknown };
     let signal = ctx.attemptSignal ?? ctx.signal;
     const deadline = deadlineOf(ctx);
     if (deadline) {
-      if (options.maxRetries !== 0 || (target.kind === 'anthropic' && !request.stream)) {
+      // Whether the SDK may retry: not under the gateway's retries; else the request's or the client's setting.
+      const sdkRetries = settings.gatewayRetries ? 0 : (options.maxRetries ?? client.maxRetries);
+      if (sdkRetries !== 0 || (target.kind === 'anthropic' && !request.stream)) {
         // The SDK may retry under its own timeout, or (Anthropic, not streaming) derives its timeout from
         // `max_tokens` and refuses long calls: a signal the deadline aborts leaves both as they are.
         signal = signal ? AbortSignal.any([signal, deadline.signal()]) : deadline.signal();
       } else {
         // The SDK's own timer aborts the request a little after the deadline, so the timeout middleware's
-        // `TimeoutError` always comes first; a shorter `timeout` of the caller's stays.
+        // `TimeoutError` always comes first; a shorter timeout of the caller's or of the client's stays.
         const ms = deadline.remainingMs() + sdkTimeoutGraceMs;
-        if (!(options.timeout <= ms)) options.timeout = ms;
+        if (!((options.timeout ?? client.timeout) <= ms)) options.timeout = ms;
       }
     }
+    // Per-request `maxRetries: 0` stops the SDK from retrying under the gateway's own retries (no multiplying).
+    if (settings.gatewayRetries) options.maxRetries = 0;
     if (signal) options.signal = signal;
     if (request.kind !== target.kind) {
       if (request.api !== 'chat' && request.api !== 'messages')
@@ -129,12 +132,12 @@ export function callTarget(ctx: ModelContext, settings: UpstreamSettings): Promi
       return crossProvider(request, options, target, deadline).catch(fail);
     }
     const body = { ...request.body, model: target.model, ...target.parameters };
-    const sent = send(target.client, request.api, body, options);
+    const sent = send(client, request.api, body, options);
     deadline?.track(sent);
     if (!request.stream)
       return readAnswer(
         sent,
-        target.client,
+        client,
         (data, response): ModelResult => ({
           type: 'response',
           data,
@@ -146,7 +149,7 @@ export function callTarget(ctx: ModelContext, settings: UpstreamSettings): Promi
       );
     return readAnswer(
       sent,
-      target.client,
+      client,
       (data, response) => {
         const summary = emptySummary();
         const chunks = checkedStream(request.api, data, summary, target, true);
