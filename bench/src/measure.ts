@@ -39,7 +39,7 @@ export async function measure(
 /**
  * Batches of `base` and of each of `calls`, interleaved round by round after a warm-up, so that load drifting
  * over the run does not count: what each call adds over `base` per round (nanoseconds per call), then `base`'s
- * own times.
+ * own times. The calls run in reverse order every other round, so none is favoured by its place.
  */
 export async function interleave(
   base: () => Promise<unknown>,
@@ -60,7 +60,11 @@ export async function interleave(
   for (let round = 0; round < rounds; round++) {
     const baseline = await time(base);
     baseTimes[round] = baseline;
-    for (let index = 0; index < calls.length; index++) added[index]![round] = (await time(calls[index]!)) - baseline;
+    // Every other round in reverse order: no call always runs right after the baseline (or after another).
+    for (let step = 0; step < calls.length; step++) {
+      const index = round % 2 === 0 ? step : calls.length - 1 - step;
+      added[index]![round] = (await time(calls[index]!)) - baseline;
+    }
   }
   return [...added, baseTimes];
 }
