@@ -11,7 +11,7 @@ import { composeBench } from './compose.js';
 import { detectBench } from './detect.js';
 import { governanceBench, governancePartsBench, governanceRunBench } from './governance.js';
 import { guardrailsBench } from './guardrails.js';
-import { report, type Sample } from './measure.js';
+import { medianOfRuns, report, type Sample } from './measure.js';
 import { modelsBench, modelsLayerBench } from './models.js';
 import { toolsBench } from './tools.js';
 import { toolsAccessBench } from './tools-access.js';
@@ -41,24 +41,34 @@ if (suite >= 0) {
 }
 
 // Each suite in a process of its own: one suite's JIT state, heap and AsyncLocalStorage hooks (on for good once a
-// gateway.run() has happened) never weigh on the next one's figures.
-const only = process.argv.slice(2).filter((argument) => !argument.startsWith('--'));
+// gateway.run() has happened) never weigh on the next one's figures. `--runs N` runs each suite in N processes and
+// reports the median of each figure: a process can settle in a faster or slower JIT state than the next one.
+const runsAt = process.argv.indexOf('--runs');
+const runs = runsAt >= 0 ? Number(process.argv[runsAt + 1]) : 1;
+if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs takes a whole number of runs, 1 or more');
+const only = process.argv
+  .slice(2)
+  .filter((argument, index, all) => !argument.startsWith('--') && all[index - 1] !== '--runs');
 const samples: Sample[] = [];
 for (const [name] of suites) {
   // `models` also selects `models-layer`, and so on.
   if (only.length > 0 && !only.some((each) => name === each || name.startsWith(`${each}-`))) continue;
-  console.error(`running ${name}…`);
-  const output = execFileSync(
-    process.execPath,
-    [...process.execArgv, fileURLToPath(import.meta.url), '--suite', name],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      maxBuffer: 64 * 1024 * 1024,
-    },
-  );
-  samples.push(...(JSON.parse(output.toString()) as Sample[]));
+  const each: Sample[][] = [];
+  for (let run = 1; run <= runs; run++) {
+    console.error(runs === 1 ? `running ${name}…` : `running ${name} (${run} of ${runs})…`);
+    const output = execFileSync(
+      process.execPath,
+      [...process.execArgv, fileURLToPath(import.meta.url), '--suite', name],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
+    each.push(JSON.parse(output.toString()) as Sample[]);
+  }
+  samples.push(...medianOfRuns(each));
 }
-const table = report('Gatehouse benchmarks', samples);
+const table = report(runs === 1 ? 'Gatehouse benchmarks' : `Gatehouse benchmarks (median of ${runs} runs)`, samples);
 console.log(table);
 if (process.argv.includes('--write')) {
   await writeFile(

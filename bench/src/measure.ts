@@ -76,6 +76,28 @@ export function summary(name: string, values: Float64Array, samples: number): Sa
   return { name, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), mean, samples };
 }
 
+/**
+ * One suite's rows over several runs (each run a process of its own, its rows in the same order): each figure is
+ * the median of the runs' figures, and `samples` counts the calls of all runs.
+ */
+export function medianOfRuns(runs: readonly (readonly Sample[])[]): Sample[] {
+  const median = (values: number[]) => {
+    const sorted = values.slice().sort((left, right) => left - right);
+    const middle = sorted.length >> 1;
+    return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+  };
+  return runs[0]!.map((first, index) => {
+    const rows = runs.map((run) => run[index]!);
+    return {
+      ...first,
+      p50: median(rows.map((row) => row.p50)),
+      p99: median(rows.map((row) => row.p99)),
+      mean: median(rows.map((row) => row.mean)),
+      samples: rows.reduce((sum, row) => sum + row.samples, 0),
+    };
+  });
+}
+
 function percentile(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 }
