@@ -327,8 +327,12 @@ export function budgetMiddleware(options: BudgetOptions): ModelMiddleware {
     if (usage) {
       tokens = (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0);
       if (priced) {
-        const price = book.price(target);
-        dollars = context.cost?.usd ?? (price ? costOf(usage, price).usd : undefined);
+        // The cost middleware (inside this one) has priced the call already; else the price is looked up here.
+        dollars = context.cost?.usd;
+        if (dollars === undefined) {
+          const price = book.price(target);
+          if (price) dollars = costOf(usage, price).usd;
+        }
       }
     }
     for (const reservation of reservations) {

@@ -157,6 +157,14 @@ export class AttemptDeadline implements Timed {
     return this.#expired !== undefined;
   }
 
+  /**
+   * Whether `remainingMs()` is the attempt's whole duration (asked during its synchronous start, with no enclosing
+   * deadline): the same figure on every attempt of the same duration.
+   */
+  get whole(): boolean {
+    return this.#fresh > 0;
+  }
+
   /** Milliseconds left, as the positive integer the SDKs' `timeout` option takes. */
   remainingMs(): number {
     // Asked during the attempt's synchronous start (the upstream call the layer makes at once): all of it is left.

@@ -4,6 +4,7 @@ import { deadlineOf } from '../resilience/deadline.js';
 import { isAbort, upstreamError } from '../resilience/errors.js';
 import { emptySummary, isContentChunk, observeChunk, summarize } from '../usage/index.js';
 import { crossProvider } from './cross-provider.js';
+import { timedCopy } from './timed-client.js';
 
 /** What an SDK generating method returns: an `APIPromise`. */
 export interface SentRequest extends PromiseLike<any> {
@@ -11,6 +12,8 @@ export interface SentRequest extends PromiseLike<any> {
   /** The Stainless `APIPromise`'s own parts: the response once its headers are in, and how it is parsed. */
   readonly responsePromise?: Promise<{ response: Response }>;
   readonly parseResponse?: (client: object, props: { response: Response }) => unknown;
+  /** The parsed answer, memoised by the `APIPromise` (what its `then()` reads). */
+  parse?(): Promise<unknown>;
 }
 
 const identity = (value: unknown) => value;
@@ -52,7 +55,9 @@ export function readAnswer<T>(
   return responsePromise
     .then((props) => {
       response = props.response;
-      return parseResponse(client, props);
+      // The request's own `parse()` when it has one: its answer is parsed once, however many read it (a spy or a
+      // tracing library that awaits the request too would otherwise find the body read).
+      return typeof sent.parse === 'function' ? sent.parse() : parseResponse(client, props);
     })
     .then((data) => use(data, response), fail);
 }
@@ -80,6 +85,11 @@ function ownOptions(options: Record<string, any> | undefined): Record<string, an
   return own;
 }
 
+function isEmpty(object: Record<string, unknown>): boolean {
+  for (const _ in object) return false;
+  return true;
+}
+
 /** How long past an attempt's deadline the SDK's own timer aborts the request (after the `TimeoutError`). */
 const sdkTimeoutGraceMs = 5;
 
@@ -104,6 +114,8 @@ export function callTarget(ctx: ModelContext, settings: UpstreamSettings): Promi
   try {
     const options = ownOptions(request.options);
     const client = target.client as { maxRetries?: unknown; timeout?: unknown };
+    // The client the request goes out with: the target's, or a copy of it timed by the attempt's duration.
+    let sender: object = client;
     let signal = ctx.attemptSignal ?? ctx.signal;
     const deadline = deadlineOf(ctx);
     if (deadline) {
@@ -117,11 +129,21 @@ export function callTarget(ctx: ModelContext, settings: UpstreamSettings): Promi
         // The SDK's own timer aborts the request a little after the deadline, so the timeout middleware's
         // `TimeoutError` always comes first; a shorter timeout of the caller's or of the client's stays.
         const ms = deadline.remainingMs() + sdkTimeoutGraceMs;
-        if (!((options.timeout ?? client.timeout) <= ms)) options.timeout = ms;
+        if (!((options.timeout ?? client.timeout) <= ms)) {
+          // A whole attempt of an OpenAI target goes out through a copy of the client whose own timeout is `ms`:
+          // a per-request `timeout` costs an `X-Stainless-Timeout` header (see `timedCopy`).
+          const copy =
+            deadline.whole && options.timeout === undefined && target.kind === 'openai' && request.kind === 'openai'
+              ? timedCopy(client, request.api, ms)
+              : undefined;
+          if (copy === undefined) options.timeout = ms;
+          else sender = copy;
+        }
       }
     }
-    // Per-request `maxRetries: 0` stops the SDK from retrying under the gateway's own retries (no multiplying).
-    if (settings.gatewayRetries) options.maxRetries = 0;
+    // `maxRetries: 0` stops the SDK from retrying under the gateway's own retries (no multiplying); a timed copy
+    // does not retry by itself.
+    if (settings.gatewayRetries && (sender === client || options.maxRetries !== undefined)) options.maxRetries = 0;
     if (signal) options.signal = signal;
     if (request.kind !== target.kind) {
       if (request.api !== 'chat' && request.api !== 'messages')
@@ -132,12 +154,13 @@ export function callTarget(ctx: ModelContext, settings: UpstreamSettings): Promi
       return crossProvider(request, options, target, deadline).catch(fail);
     }
     const body = { ...request.body, model: target.model, ...target.parameters };
-    const sent = send(client, request.api, body, options);
+    // No options left at all: none are sent, as a plain call sends none (the SDK's spread of them is not free).
+    const sent = send(sender, request.api, body, isEmpty(options) ? undefined : options);
     deadline?.track(sent);
     if (!request.stream)
       return readAnswer(
         sent,
-        client,
+        sender,
         (data, response): ModelResult => ({
           type: 'response',
           data,
@@ -149,7 +172,7 @@ export function callTarget(ctx: ModelContext, settings: UpstreamSettings): Promi
       );
     return readAnswer(
       sent,
-      client,
+      sender,
       (data, response) => {
         const summary = emptySummary();
         const chunks = checkedStream(request.api, data, summary, target, true);

@@ -1,0 +1,167 @@
+import { types } from 'node:util';
+import type { ModelApi } from '../context/index.js';
+
+/**
+ * Copies of OpenAI clients whose own `timeout` is an attempt's duration (plus the grace) and which do not retry.
+ *
+ * A per-request `timeout` makes the OpenAI SDK send an `X-Stainless-Timeout` header, and each header costs the
+ * SDK and undici's `Headers` about as much work as the rest of the gateway's routing on a call. A client-level
+ * timeout sends none, so a routed attempt whose deadline is a fixed duration goes through a copy of the target's
+ * client made with `withOptions({ timeout, maxRetries: 0 })`, kept per client and duration.
+ *
+ * A copy stands in only where it behaves as the client itself would:
+ * - it is never made of a Proxy (another wrapper's instrumentation would be bypassed), of a client that cannot
+ *   make a copy of itself (an Azure client without its API version in the environment), or of one whose copy
+ *   differs in anything but its timeout and retries (a method replaced on the instance, as a spy or a tracing
+ *   library does, or state the copy would not share);
+ * - on every call the settings an app may change on a live client (`apiKey`, `baseURL`, `organization`,
+ *   `project`, `fetch`, `fetchOptions`, `logger`, `logLevel`) and the methods the call goes through (`post`, the
+ *   resource method) are compared with the copy's, and a difference makes a new copy (or none).
+ * Anthropic clients send the header on every request anyway: they keep the per-request timeout.
+ */
+
+/** The fields of an OpenAI client the copies are checked against. */
+interface OpenAILike {
+  readonly apiKey?: unknown;
+  readonly baseURL?: unknown;
+  readonly organization?: unknown;
+  readonly project?: unknown;
+  readonly fetch?: unknown;
+  readonly fetchOptions?: unknown;
+  readonly logger?: unknown;
+  readonly logLevel?: unknown;
+  readonly post?: unknown;
+  readonly timeout?: unknown;
+  readonly maxRetries?: unknown;
+  readonly withOptions?: (options: Record<string, unknown>) => OpenAILike;
+  readonly [key: string]: any;
+}
+
+/** How many durations of one client get a copy (a route's targets rarely have more than a few). */
+const durationsPerClient = 8;
+
+/** No copy can stand in for this client at this duration. */
+const none = null;
+
+const copies = new WeakMap<object, Map<number, OpenAILike | typeof none>>();
+
+/** The last answer, in front of the map: a route's calls go to the same target and duration one after another. */
+let lastClient: object | undefined;
+let lastMs = 0;
+let lastCopy: OpenAILike | typeof none = none;
+
+/** The resource method a call of `api` goes through on `client`. */
+function methodOf(client: OpenAILike, api: ModelApi): unknown {
+  switch (api) {
+    case 'chat':
+      return client.chat?.completions?.create;
+    case 'responses':
+      return client.responses?.create;
+    case 'embeddings':
+      return client.embeddings?.create;
+    default:
+      return undefined;
+  }
+}
+
+/** Whether `copy` still matches `client` in what a live client may have changed since the copy was made. */
+function current(client: OpenAILike, copy: OpenAILike, api: ModelApi): boolean {
+  return (
+    copy.apiKey === client.apiKey &&
+    copy.baseURL === client.baseURL &&
+    copy.fetch === client.fetch &&
+    copy.organization === client.organization &&
+    copy.project === client.project &&
+    copy.fetchOptions === client.fetchOptions &&
+    copy.logger === client.logger &&
+    copy.logLevel === client.logLevel &&
+    copy.post === client.post &&
+    methodOf(copy, api) === methodOf(client, api)
+  );
+}
+
+/** Resources hold their client as `_client`; what may differ between a client and its copy. */
+const ownedByEach = new Set(['timeout', 'maxRetries', '_options']);
+
+/**
+ * Whether `copy` is `client` but for its timeout and retries: every own field the same value (resources compared
+ * by their own methods, which a spy or a tracing library replaces on the instance).
+ */
+function sameButTimeout(client: OpenAILike, copy: OpenAILike, depth: number): boolean {
+  for (const key of Object.keys(client)) {
+    if (depth === 0 && ownedByEach.has(key)) continue;
+    const value = client[key];
+    const other = copy[key];
+    if (typeof value === 'object' && value !== null && (value as { _client?: unknown })._client !== undefined) {
+      // A resource: its own methods must be the prototype's in both, its sub-resources likewise.
+      if (typeof other !== 'object' || other === null || depth > 4) return false;
+      if (Object.getPrototypeOf(value) !== Object.getPrototypeOf(other)) return false;
+      if (!sameButTimeout(value, other, depth + 1)) return false;
+      continue;
+    }
+    if (key === '_client' && depth > 0) continue;
+    if (value !== other) return false;
+  }
+  return true;
+}
+
+function makeCopy(client: OpenAILike, ms: number): OpenAILike | typeof none {
+  // An `apiKey` function: the copy would call it on its own, and hold another key than the client's.
+  if (
+    types.isProxy(client) ||
+    typeof client.withOptions !== 'function' ||
+    typeof client._options?.apiKey === 'function'
+  )
+    return none;
+  let copy: OpenAILike;
+  try {
+    copy = client.withOptions({ timeout: ms, maxRetries: 0 });
+  } catch {
+    return none;
+  }
+  if (
+    typeof copy !== 'object' ||
+    copy === null ||
+    Object.getPrototypeOf(copy) !== Object.getPrototypeOf(client) ||
+    copy.timeout !== ms ||
+    copy.maxRetries !== 0 ||
+    !sameButTimeout(client, copy, 0)
+  )
+    return none;
+  return copy;
+}
+
+/**
+ * A copy of the OpenAI `client` that times each request out after `ms` and does not retry, to send a call of
+ * `api` with instead of a per-request `timeout`; undefined when none can stand in for the client (see above).
+ */
+export function timedCopy(client: object, api: ModelApi, ms: number): object | undefined {
+  const live = client as OpenAILike;
+  let copy: OpenAILike | typeof none;
+  if (client === lastClient && ms === lastMs) copy = lastCopy;
+  else {
+    let byMs = copies.get(client);
+    if (byMs === undefined) copies.set(client, (byMs = new Map()));
+    const known = byMs.get(ms);
+    if (known === undefined) {
+      if (byMs.size >= durationsPerClient) return undefined;
+      copy = makeCopy(live, ms);
+      byMs.set(ms, copy);
+    } else copy = known;
+    lastClient = client;
+    lastMs = ms;
+    lastCopy = copy;
+  }
+  if (copy === none) return undefined;
+  if (current(live, copy, api)) return copy;
+  // The client changed (a rotated key, a new fetch, a spy): a new copy, if one can stand in.
+  // A copy that differs at once (a key the client keeps apart from its options, such as one an `apiKey` function
+  // gave it) never will match: none from now on.
+  let fresh = makeCopy(live, ms);
+  if (fresh !== none && !current(live, fresh, api)) fresh = none;
+  copies.get(client)?.set(ms, fresh);
+  lastClient = client;
+  lastMs = ms;
+  lastCopy = fresh;
+  return fresh === none ? undefined : fresh;
+}
