@@ -74,9 +74,12 @@ export class MemoryStore implements Store {
   readonly #fields = new Map<string, Fields>();
   #writes = 0;
   readonly #now: () => number;
+  /** Whether the store reads `Date.now` (no `now` of its own): a caller on the same clock may hand it the time. */
+  readonly systemClock: boolean;
 
   constructor(options: { now?: () => number } = {}) {
     this.#now = options.now ?? Date.now;
+    this.systemClock = options.now === undefined || options.now === Date.now;
   }
 
   /** How many keys are held (values and counters), expired ones included until swept. */
@@ -116,9 +119,11 @@ export class MemoryStore implements Store {
     return Promise.resolve(this.consumeSync(key, amount, limit, windowMs));
   }
 
-  /** Synchronous `consume`, for hot paths inside this process. */
-  consumeSync(key: string, amount: number, limit: number, windowMs: number): ConsumeResult {
-    const now = this.#now();
+  /**
+   * Synchronous `consume`, for hot paths inside this process. `now`: the time, when the caller has just read
+   * `Date.now()` itself and the store is on that clock (`systemClock`).
+   */
+  consumeSync(key: string, amount: number, limit: number, windowMs: number, now = this.#now()): ConsumeResult {
     let counter = this.#counters.get(key);
     if (counter === undefined || counter.resetAt <= now) {
       counter = { used: 0, resetAt: windowMs > 0 && Number.isFinite(windowMs) ? now + windowMs : Infinity };

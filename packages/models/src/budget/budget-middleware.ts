@@ -136,9 +136,10 @@ function consumeNow(
   amount: number,
   limit: number,
   windowMs: number,
+  time: number | undefined,
 ): ConsumeResult | Promise<ConsumeResult> {
   return store instanceof MemoryStore
-    ? store.consumeSync(key, amount, limit, windowMs)
+    ? store.consumeSync(key, amount, limit, windowMs, time)
     : store.consume(key, amount, limit, windowMs);
 }
 
@@ -257,6 +258,9 @@ export function budgetMiddleware(options: BudgetOptions): ModelMiddleware {
   const defaultOutput = parsed.defaultMaxOutputTokens ?? 1024;
   const charsPerToken = parsed.charsPerToken ?? 4;
   const now = parsed.now ?? Date.now;
+  /** The time this middleware read, for a memory store on the same clock (one clock read instead of one more per limit). */
+  const storeTime = (store: Store, time: number): number | undefined =>
+    parsed.now === undefined && store instanceof MemoryStore && store.systemClock ? time : undefined;
   const routePrices = new WeakMap<object, ModelPrice>();
   const limits: CompiledLimit[] = parsed.limits.map((limit) => {
     const kind = limit.dollars !== undefined ? 'dollars' : limit.tokens !== undefined ? 'tokens' : 'requests';
@@ -308,7 +312,7 @@ export function budgetMiddleware(options: BudgetOptions): ModelMiddleware {
   const adjust = (store: Store, reservation: Reservation, amount: number, time: number) => {
     if (amount === 0 || time >= reservation.endsAt) return;
     const windowMs = reservation.endsAt === Infinity ? 0 : reservation.endsAt - time;
-    const done = consumeNow(store, reservation.key, amount, Infinity, windowMs);
+    const done = consumeNow(store, reservation.key, amount, Infinity, windowMs, storeTime(store, time));
     // Settling must not fail the call it follows; a lost refund only makes the limit stricter for a while.
     if (done instanceof Promise) done.catch(() => {});
   };
@@ -421,10 +425,11 @@ export function budgetMiddleware(options: BudgetOptions): ModelMiddleware {
     if (store instanceof MemoryStore) {
       // Answered at once: when every share is granted (almost every call) nothing more is made.
       let results: ConsumeResult[] | undefined;
+      const at = storeTime(store, time);
       for (let index = 0; index < reservations.length; index++) {
         const reservation = reservations[index]!;
         const windowMs = reservation.endsAt === Infinity ? 0 : reservation.endsAt - time;
-        const result = store.consumeSync(reservation.key, reservation.amount, reservation.limit.max, windowMs);
+        const result = store.consumeSync(reservation.key, reservation.amount, reservation.limit.max, windowMs, at);
         if (results === undefined && result.allowed) continue;
         results ??= new Array<ConsumeResult>(index).fill(granted);
         results.push(result);
@@ -456,7 +461,7 @@ export function budgetMiddleware(options: BudgetOptions): ModelMiddleware {
       if (reservation.limit.soft) {
         // Counted anyway: a soft limit tells, it does not stop.
         const windowMs = reservation.endsAt === Infinity ? 0 : reservation.endsAt - time;
-        const done = consumeNow(store, reservation.key, reservation.amount, Infinity, windowMs);
+        const done = consumeNow(store, reservation.key, reservation.amount, Infinity, windowMs, storeTime(store, time));
         if (done instanceof Promise) (forced ??= []).push(done);
         event(context, budgetWarning, reservation, result.remaining, undefined);
       } else {

@@ -1,4 +1,5 @@
 import { compose, type GatewayRuntime, type Handler, type Layer } from '@gatehouse/core';
+import { monotonicNow } from '../context/clock.js';
 import type { ModelApi, ModelContext, ModelResult, ProviderKind, TargetInfo } from '../context/index.js';
 import { type ModelSteps, stepsOf } from '../context/steps.js';
 import { type CostReport, type CostReportOptions, costReport } from '../cost/index.js';
@@ -183,7 +184,7 @@ export function models(options: ModelsOptions = {}): Layer<'models', ModelsApi> 
           // change the object's hidden class, which would make every later read of it slower.
           cost: undefined,
           [deadlineSlot]: undefined,
-          startTime: performance.now(),
+          startTime: monotonicNow(),
         } as ModelContext;
         return observeCall(context, steps, chain, answer, otel);
       };

@@ -1,3 +1,4 @@
+import { monotonicNow } from '../context/clock.js';
 import type { ModelContext } from '../context/index.js';
 
 /** What an SDK method returns: a Stainless `APIPromise`, whose `responsePromise` carries the request's controller. */
@@ -65,14 +66,14 @@ class DeadlineQueue {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timerAt = at;
     // Past 2^31 - 1 ms Node would fire at once; the timer is re-armed when it fires early.
-    this.#timer = setTimeout(this.#onTimer, Math.min(maxDelayMs, Math.max(0, Math.ceil(at - performance.now()))));
+    this.#timer = setTimeout(this.#onTimer, Math.min(maxDelayMs, Math.max(0, Math.ceil(at - monotonicNow()))));
     this.#timer.unref?.();
   }
 
   #expire(): void {
     this.#timer = undefined;
     this.#timerAt = Number.POSITIVE_INFINITY;
-    const now = performance.now();
+    const now = monotonicNow();
     const due: Timed[] = [];
     let next = Number.POSITIVE_INFINITY;
     for (const [ms, lane] of this.#lanes) {
@@ -124,7 +125,7 @@ export class AttemptDeadline implements Timed {
   #fresh: number;
 
   constructor(ms: number, outer: AttemptDeadline | undefined) {
-    this.at = Math.min(performance.now() + ms, outer?.at ?? Number.POSITIVE_INFINITY);
+    this.at = Math.min(monotonicNow() + ms, outer?.at ?? Number.POSITIVE_INFINITY);
     this.outer = outer;
     this.#fresh = outer === undefined ? ms : 0;
   }
@@ -169,7 +170,7 @@ export class AttemptDeadline implements Timed {
   remainingMs(): number {
     // Asked during the attempt's synchronous start (the upstream call the layer makes at once): all of it is left.
     if (this.#fresh > 0) return Math.ceil(this.#fresh);
-    return Math.max(1, Math.ceil(this.at - performance.now()));
+    return Math.max(1, Math.ceil(this.at - monotonicNow()));
   }
 
   /** A signal the expiry aborts, made on first use. */

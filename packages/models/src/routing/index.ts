@@ -1,4 +1,5 @@
 import { NoHealthyTargetError, TranslationError } from '@gatehouse/core';
+import { monotonicNow } from '../context/clock.js';
 import type { ModelApi, ModelContext, ModelResult } from '../context/index.js';
 import { type CompiledRoute, type CompiledTarget, servedBy } from '../options/index.js';
 import { isAbort, isRetryable } from '../resilience/errors.js';
@@ -127,7 +128,7 @@ export function routeExecutor(
     context.target = target;
     const signal = context.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
-    const start = performance.now();
+    const start = monotonicNow();
     let attempted: Promise<ModelResult>;
     try {
       attempted = attempt(context);
@@ -148,7 +149,7 @@ export function routeExecutor(
       if (result.type === 'stream') result.controller.abort();
       throw signal.reason;
     }
-    latency.record(target.id, performance.now() - start);
+    latency.record(target.id, monotonicNow() - start);
     return result;
   };
 

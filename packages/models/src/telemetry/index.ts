@@ -11,6 +11,7 @@ import {
   SpanKind,
   secretDetectors,
 } from '@gatehouse/core';
+import { monotonicNow } from '../context/clock.js';
 import type { ModelApi, ModelContext, ModelResult, ResultSummary, Usage } from '../context/index.js';
 import { mapStream } from '../context/index.js';
 import { enterSteps, failSteps, leaveSteps, type ModelSteps, type StepsProgress } from '../context/steps.js';
@@ -277,7 +278,7 @@ function finish(
   if (usage) context.usage = usage;
   const listened = context.events.has(modelCall);
   const metrics = telemetry.metrics(otel ?? telemetry.otelActive());
-  const seconds = listened || metrics ? (performance.now() - context.startTime) / 1000 : 0;
+  const seconds = listened || metrics ? (monotonicNow() - context.startTime) / 1000 : 0;
   // No meter provider: the instruments are no-ops, so their attributes are not even built.
   if (metrics) {
     const metricAttributes: Attributes = {

@@ -52,15 +52,24 @@ export function readAnswer<T>(
       .then((data) => use(data, response), fail);
   }
   let response: Response;
+  if (typeof sent.parse === 'function') {
+    // The request's own `parse()`: its answer is parsed once, however many read it (a spy or a tracing library
+    // that awaits the request too would otherwise find the body read). The response is kept as it comes, before
+    // the parsed answer can (a reaction registered first runs first; the answer takes more steps after it).
+    responsePromise.then((props) => {
+      response = props.response;
+    }, ignore);
+    return sent.parse().then((data) => use(data, response), fail);
+  }
   return responsePromise
     .then((props) => {
       response = props.response;
-      // The request's own `parse()` when it has one: its answer is parsed once, however many read it (a spy or a
-      // tracing library that awaits the request too would otherwise find the body read).
-      return typeof sent.parse === 'function' ? sent.parse() : parseResponse(client, props);
+      return parseResponse(client, props);
     })
     .then((data) => use(data, response), fail);
 }
+
+const ignore = () => {};
 
 /** Calls the SDK method of a raw client that serves `api` (a switch, not a closure made per call). */
 export function send(client: any, api: ModelApi, body: unknown, options: unknown): SentRequest {
