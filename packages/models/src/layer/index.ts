@@ -114,13 +114,16 @@ export function models(options: ModelsOptions = {}): Layer<'models', ModelsApi> 
       // Per attempt at a target: the breaker, then the timeout (the breaker's steps run inside the timeout's
       // callbacks: one promise per attempt instead of two).
       let inner: Handler<ModelContext, ModelResult> = attempt;
+      let attemptThen: Parameters<typeof routeExecutor>[3];
       if (compiled.timeout !== false) {
         const timed = timedAttempt(compiled.timeout, breaker && breakerGuard(breaker));
         inner = (context) => timed(context, attempt);
+        // The route's steps after an attempt run in the timeout's own callbacks: one promise per attempt.
+        attemptThen = (context, onAnswer, onFailure) => timed(context, attempt, onAnswer, onFailure);
       } else if (breaker) inner = compose([breaker], attempt);
       // The first attempt at each target runs straight through; the retry policy takes over after a failure.
       const retry = compiled.retry === false ? undefined : retryAfterFailure(compiled.retry);
-      const executeRoute = routeExecutor(inner, retry, latency);
+      const executeRoute = routeExecutor(inner, retry, latency, attemptThen);
 
       const handler: Handler<ModelContext, ModelResult> = (context) => {
         const route = context.route as CompiledRoute | undefined;

@@ -27,24 +27,56 @@ export function guardedTimeout(options: TimeoutOptions, guard: AttemptGuard | un
   return (context, next) => timed(context, next);
 }
 
+/** What happens to an attempt's answer or failure next, when the caller hands it on (see `timedAttempt`). */
+export type AttemptStep<T> = (value: T) => ModelResult | Promise<ModelResult>;
+
+/** The promise of `step(value)`: its answer, or its throw as a rejection. */
+function stepped<T>(step: AttemptStep<T>, value: T): Promise<ModelResult> {
+  try {
+    return Promise.resolve(step(value));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/** Settles an attempt's promise with what `step` makes of `value` (a throw rejects it). */
+function settle<T>(
+  resolve: (value: ModelResult | Promise<ModelResult>) => void,
+  reject: (error: unknown) => void,
+  step: AttemptStep<T>,
+  value: T,
+): void {
+  try {
+    resolve(step(value));
+  } catch (error) {
+    reject(error);
+  }
+}
+
 /**
  * The steps of `guardedTimeout` around one attempt, `run(context)`: what the layer calls directly (no `next`
- * made per call).
+ * made per call). With `onAnswer`/`onFailure` the attempt's promise settles with what they make of its answer
+ * or failure (the route's next steps), as `.then(onAnswer, onFailure)` would, without a promise of its own.
  */
 export function timedAttempt(
   options: TimeoutOptions,
   guard: AttemptGuard | undefined,
-): (context: ModelContext, run: (context: ModelContext) => Promise<ModelResult>) => Promise<ModelResult> {
+): (
+  context: ModelContext,
+  run: (context: ModelContext) => Promise<ModelResult>,
+  onAnswer?: AttemptStep<ModelResult>,
+  onFailure?: AttemptStep<unknown>,
+) => Promise<ModelResult> {
   const total = options.ms ?? 60_000;
   const firstToken = options.firstTokenMs ?? total;
-  return (context, run) => {
+  return (context, run, onAnswer, onFailure) => {
     const id = guard === undefined ? undefined : context.target?.id;
     let probe = false;
     if (id !== undefined) {
       try {
         probe = guard!.admit(id);
       } catch (error) {
-        return Promise.reject(error);
+        return onFailure === undefined ? Promise.reject(error) : stepped(onFailure, error);
       }
     }
     const ms = context.target?.timeoutMs ?? (context.request.stream ? firstToken : total);
@@ -59,7 +91,8 @@ export function timedAttempt(
         });
         deadline.expire(error);
         if (id !== undefined) guard!.failed(id, probe, error);
-        reject(error);
+        if (onFailure === undefined) reject(error);
+        else settle(resolve, reject, onFailure, error);
       });
       let attempt: Promise<ModelResult>;
       try {
@@ -78,7 +111,8 @@ export function timedAttempt(
           deadline.cancel();
           leaveDeadline(context, deadline);
           if (id !== undefined) guard!.succeeded(id);
-          resolve(result);
+          if (onAnswer === undefined) resolve(result);
+          else settle(resolve, reject, onAnswer, result);
         },
         (error) => {
           // After the deadline passed the breaker has counted the `TimeoutError` already.
@@ -86,7 +120,8 @@ export function timedAttempt(
           deadline.cancel();
           leaveDeadline(context, deadline);
           if (id !== undefined) guard!.failed(id, probe, error);
-          reject(error);
+          if (onFailure === undefined) reject(error);
+          else settle(resolve, reject, onFailure, error);
         },
       );
     });

@@ -114,6 +114,15 @@ export function routeExecutor(
   attempt: (context: ModelContext) => Promise<ModelResult>,
   retry: RetryAfterFailure | undefined,
   latency: LatencyTracker,
+  /**
+   * The first attempt at a target with its next steps handed in: `attempt(context).then(onAnswer, onFailure)`
+   * without the promise `then` makes (the layer's timeout settles its own with them). Default: that `then`.
+   */
+  attemptThen?: (
+    context: ModelContext,
+    onAnswer: (result: ModelResult) => ModelResult | Promise<ModelResult>,
+    onFailure: (error: unknown) => ModelResult | Promise<ModelResult>,
+  ) => Promise<ModelResult>,
 ): (context: ModelContext, route: CompiledRoute) => Promise<ModelResult> {
   /** Tries `targets[index]` and, if it fails, the ones after it. */
   const fromTarget = (
@@ -129,17 +138,17 @@ export function routeExecutor(
     const signal = context.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
     const start = monotonicNow();
+    // Not an async function: a call answered at once costs no promise here.
+    const onAnswer = (result: ModelResult) => answered(context, target, start, result);
+    const onFailure = (error: unknown) => recover(context, route, targets, index, errors, start, error);
+    if (attemptThen !== undefined) return attemptThen(context, onAnswer, onFailure);
     let attempted: Promise<ModelResult>;
     try {
       attempted = attempt(context);
     } catch (error) {
       attempted = Promise.reject(error);
     }
-    // Not an async function: a call answered at once costs one promise here.
-    return attempted.then(
-      (result) => answered(context, target, start, result),
-      (error: unknown) => recover(context, route, targets, index, errors, start, error),
-    );
+    return attempted.then(onAnswer, onFailure);
   };
 
   /** The answer, unless the caller aborted while it came (then the abort, and a stream is cancelled). */
