@@ -182,26 +182,19 @@ describe('timeouts abort the upstream request', () => {
     expect(await aborted(signals[0])).toBe(true);
   });
 
-  test('with retry: false (the SDK retries) the request is aborted too', async () => {
-    const { openai, signals, timeouts } = recorded({ timeout: { ms: 100 }, retry: false });
+  // A client that may retry: the deadline aborts the request through a signal. One that does not (retries 0): a
+  // copy of it timed by the attempt's duration sends it, and the SDK's own timer aborts it (upstream/timed-client.ts).
+  // Either way the gateway adds no per-request timeout, and the SDK sends the request once.
+  test.each([
+    ['may retry (its default)', undefined],
+    ['does not retry', 0],
+  ])('with retry: false and a client that %s, the request is aborted', async (_, clientRetries) => {
+    const { openai, signals, timeouts } = recorded({ timeout: { ms: 100 }, retry: false }, clientRetries);
     server.script(reply.delay(5000));
     const error = await ask(openai).catch((e) => e);
     expect(TimeoutError.isInstance(error.errors[0])).toBe(true);
     expect(await aborted(signals[0])).toBe(true);
     expect(server.requests).toHaveLength(1);
-    // The SDK could retry: the deadline aborts the request through a signal, not the SDK's own timeout.
-    expect(timeouts[0]).toBeNull();
-  });
-
-  test('with retry: false and a client that does not retry, the SDK timeout aborts the request', async () => {
-    const { openai, signals, timeouts } = recorded({ timeout: { ms: 100 }, retry: false }, 0);
-    server.script(reply.delay(5000));
-    const error = await ask(openai).catch((e) => e);
-    expect(TimeoutError.isInstance(error.errors[0])).toBe(true);
-    expect(await aborted(signals[0])).toBe(true);
-    expect(server.requests).toHaveLength(1);
-    // No signal of the gateway's own and no per-request timeout: a copy of the client timed by the attempt's
-    // duration sent it (see upstream/timed-client.ts).
     expect(timeouts[0]).toBeNull();
   });
 
