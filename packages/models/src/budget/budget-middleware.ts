@@ -165,6 +165,9 @@ interface CompiledLimit {
   keys: Map<string, string>;
   /** The period label `keys` were built for. */
   keysLabel: string;
+  /** The last value's key, in front of `keys`: a principal's calls follow one another. */
+  lastValue: string | undefined;
+  lastKey: string;
 }
 
 /** How many keys of one limit's period are kept built; past it they are built per call. */
@@ -179,12 +182,15 @@ function keyOf(limit: CompiledLimit, value: string, label: string | undefined): 
   if (limit.keysLabel !== period) {
     limit.keys = new Map();
     limit.keysLabel = period;
-  }
+    limit.lastValue = undefined;
+  } else if (value === limit.lastValue) return limit.lastKey;
   let key = limit.keys.get(value);
   if (key === undefined) {
     key = label === undefined ? `${limit.keyPrefix}${value}` : `${limit.keyPrefix}${value}:${label}`;
     if (limit.keys.size < keyCacheLimit) limit.keys.set(value, key);
   }
+  limit.lastValue = value;
+  limit.lastKey = key;
   return key;
 }
 
@@ -277,6 +283,8 @@ export function budgetMiddleware(options: BudgetOptions): ModelMiddleware {
       keyPrefix: `budget:${id}:`,
       keys: new Map(),
       keysLabel: '',
+      lastValue: undefined,
+      lastKey: '',
     };
   });
   const measured = limits.some((limit) => limit.kind !== 'requests');

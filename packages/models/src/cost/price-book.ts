@@ -87,6 +87,18 @@ export class PriceBook {
 
   /** The price of a target's model, or undefined when the table has none. Memoised by `target.id`. */
   price(target: PricedTarget): ModelPrice | undefined {
+    // The last target asked for, in front of the memo: a route's calls mostly go to its first target.
+    if (target === this.#lastTarget) return this.#lastPrice;
+    const price = this.#lookUp(target);
+    this.#lastTarget = target;
+    this.#lastPrice = price;
+    return price;
+  }
+
+  #lastTarget: PricedTarget | undefined;
+  #lastPrice: ModelPrice | undefined;
+
+  #lookUp(target: PricedTarget): ModelPrice | undefined {
     const known = this.#memo.get(target.id);
     if (known !== undefined) return known ?? undefined;
     const found = this.find(target.provider, target.kind, target.model);

@@ -144,6 +144,9 @@ export function models(options: ModelsOptions = {}): Layer<'models', ModelsApi> 
       }
       const chain = compose(middleware.slice(steps.length), handler);
 
+      // The last model name's route, in front of the map: an app's calls name the same model one after another.
+      let lastModel: string | undefined;
+      let lastRoute: CompiledRoute | undefined;
       const run = <R>(
         client: object,
         kind: ProviderKind,
@@ -158,7 +161,13 @@ export function models(options: ModelsOptions = {}): Layer<'models', ModelsApi> 
         // Read once per call: whether anything is registered with @opentelemetry/api.
         const otel = telemetry.otelActive();
         const model = typeof body?.model === 'string' ? body.model : '';
-        const route = compiled.routes.get(model);
+        let route: CompiledRoute | undefined;
+        if (model === lastModel) route = lastRoute;
+        else {
+          route = compiled.routes.get(model);
+          lastModel = model;
+          lastRoute = route;
+        }
         const callerSignal = requestOptions?.signal as AbortSignal | undefined;
         const signal =
           callerSignal && base.signal && callerSignal !== base.signal

@@ -217,14 +217,20 @@ export function createWrapper(run: CallRunner) {
 
     const rootTree = trees[kind];
     const rootCache = new Map<PropertyKey, unknown>();
+    // The last resource view asked for, in front of the map: an app calls the same method again and again.
+    let lastKey: PropertyKey | undefined;
+    let lastView: unknown;
     root = new Proxy(raw, {
       get(target, key) {
+        if (key === lastKey) return lastView;
         const cached = rootCache.get(key);
         if (cached !== undefined) return cached;
         const value = Reflect.get(target, key);
         if (typeof key === 'string' && Object.hasOwn(rootTree, key) && typeof value === 'object' && value !== null) {
           const view = resourceView(value, rootTree[key] as Tree);
           rootCache.set(key, view);
+          lastKey = key;
+          lastView = view;
           return view;
         }
         if (key === 'withOptions' && typeof value === 'function')
