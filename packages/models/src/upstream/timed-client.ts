@@ -40,44 +40,60 @@ interface OpenAILike {
 /** How many durations of one client get a copy (a route's targets rarely have more than a few). */
 const durationsPerClient = 8;
 
+/**
+ * A copy and what the client was when it was made: each call compares the client with this record (one small
+ * object) instead of with the copy (a client as large as the original, so more memory touched per call).
+ */
+interface TimedCopy {
+  readonly copy: OpenAILike;
+  readonly apiKey: unknown;
+  readonly baseURL: unknown;
+  readonly fetch: unknown;
+  readonly organization: unknown;
+  readonly project: unknown;
+  readonly fetchOptions: unknown;
+  readonly logger: unknown;
+  readonly logLevel: unknown;
+  readonly post: unknown;
+  readonly chatCreate: unknown;
+  readonly responsesCreate: unknown;
+  readonly embeddingsCreate: unknown;
+}
+
 /** No copy can stand in for this client at this duration. */
 const none = null;
 
-const copies = new WeakMap<object, Map<number, OpenAILike | typeof none>>();
+const copies = new WeakMap<object, Map<number, TimedCopy | typeof none>>();
 
 /** The last answer, in front of the map: a route's calls go to the same target and duration one after another. */
 let lastClient: object | undefined;
 let lastMs = 0;
-let lastCopy: OpenAILike | typeof none = none;
+let lastCopy: TimedCopy | typeof none = none;
 
-/** The resource method a call of `api` goes through on `client`. */
-function methodOf(client: OpenAILike, api: ModelApi): unknown {
+/** Whether `client` is still what it was when `made` was made, in what an app may change on a live client. */
+function current(client: OpenAILike, made: TimedCopy, api: ModelApi): boolean {
+  if (
+    client.apiKey !== made.apiKey ||
+    client.baseURL !== made.baseURL ||
+    client.fetch !== made.fetch ||
+    client.organization !== made.organization ||
+    client.project !== made.project ||
+    client.fetchOptions !== made.fetchOptions ||
+    client.logger !== made.logger ||
+    client.logLevel !== made.logLevel ||
+    client.post !== made.post
+  )
+    return false;
   switch (api) {
     case 'chat':
-      return client.chat?.completions?.create;
+      return client.chat?.completions?.create === made.chatCreate;
     case 'responses':
-      return client.responses?.create;
+      return client.responses?.create === made.responsesCreate;
     case 'embeddings':
-      return client.embeddings?.create;
+      return client.embeddings?.create === made.embeddingsCreate;
     default:
-      return undefined;
+      return false;
   }
-}
-
-/** Whether `copy` still matches `client` in what a live client may have changed since the copy was made. */
-function current(client: OpenAILike, copy: OpenAILike, api: ModelApi): boolean {
-  return (
-    copy.apiKey === client.apiKey &&
-    copy.baseURL === client.baseURL &&
-    copy.fetch === client.fetch &&
-    copy.organization === client.organization &&
-    copy.project === client.project &&
-    copy.fetchOptions === client.fetchOptions &&
-    copy.logger === client.logger &&
-    copy.logLevel === client.logLevel &&
-    copy.post === client.post &&
-    methodOf(copy, api) === methodOf(client, api)
-  );
 }
 
 /** Resources hold their client as `_client`; what may differ between a client and its copy. */
@@ -88,7 +104,8 @@ const ownedByEach = new Set(['timeout', 'maxRetries', '_options']);
  * by their own methods, which a spy or a tracing library replaces on the instance).
  */
 function sameButTimeout(client: OpenAILike, copy: OpenAILike, depth: number): boolean {
-  for (const key of Object.keys(client)) {
+  // Every own name, enumerable or not: a spy or a patch may define its method as non-enumerable.
+  for (const key of Object.getOwnPropertyNames(client)) {
     if (depth === 0 && ownedByEach.has(key)) continue;
     const value = client[key];
     const other = copy[key];
@@ -105,7 +122,7 @@ function sameButTimeout(client: OpenAILike, copy: OpenAILike, depth: number): bo
   return true;
 }
 
-function makeCopy(client: OpenAILike, ms: number): OpenAILike | typeof none {
+function makeCopy(client: OpenAILike, ms: number): TimedCopy | typeof none {
   // An `apiKey` function: the copy would call it on its own, and hold another key than the client's.
   if (
     types.isProxy(client) ||
@@ -125,10 +142,29 @@ function makeCopy(client: OpenAILike, ms: number): OpenAILike | typeof none {
     Object.getPrototypeOf(copy) !== Object.getPrototypeOf(client) ||
     copy.timeout !== ms ||
     copy.maxRetries !== 0 ||
-    !sameButTimeout(client, copy, 0)
+    !sameButTimeout(client, copy, 0) ||
+    // What each call compares: the copy must answer the same methods as the client does now.
+    copy.post !== client.post ||
+    copy.chat?.completions?.create !== client.chat?.completions?.create ||
+    copy.responses?.create !== client.responses?.create ||
+    copy.embeddings?.create !== client.embeddings?.create
   )
     return none;
-  return copy;
+  return {
+    copy,
+    apiKey: client.apiKey,
+    baseURL: client.baseURL,
+    fetch: client.fetch,
+    organization: client.organization,
+    project: client.project,
+    fetchOptions: client.fetchOptions,
+    logger: client.logger,
+    logLevel: client.logLevel,
+    post: client.post,
+    chatCreate: client.chat?.completions?.create,
+    responsesCreate: client.responses?.create,
+    embeddingsCreate: client.embeddings?.create,
+  };
 }
 
 /**
@@ -137,7 +173,7 @@ function makeCopy(client: OpenAILike, ms: number): OpenAILike | typeof none {
  */
 export function timedCopy(client: object, api: ModelApi, ms: number): object | undefined {
   const live = client as OpenAILike;
-  let copy: OpenAILike | typeof none;
+  let copy: TimedCopy | typeof none;
   if (client === lastClient && ms === lastMs) copy = lastCopy;
   else {
     let byMs = copies.get(client);
@@ -153,7 +189,7 @@ export function timedCopy(client: object, api: ModelApi, ms: number): object | u
     lastCopy = copy;
   }
   if (copy === none) return undefined;
-  if (current(live, copy, api)) return copy;
+  if (current(live, copy, api)) return copy.copy;
   // The client changed (a rotated key, a new fetch, a spy): a new copy, if one can stand in.
   // A copy that differs at once (a key the client keeps apart from its options, such as one an `apiKey` function
   // gave it) never will match: none from now on.
@@ -163,5 +199,5 @@ export function timedCopy(client: object, api: ModelApi, ms: number): object | u
   lastClient = client;
   lastMs = ms;
   lastCopy = fresh;
-  return fresh === none ? undefined : fresh;
+  return fresh === none ? undefined : fresh.copy;
 }
