@@ -15,8 +15,9 @@ import type { ModelApi } from '../context/index.js';
  *   differs in anything but its timeout and retries (a method replaced on the instance, as a spy or a tracing
  *   library does, or state the copy would not share);
  * - on every call the settings an app may change on a live client (`apiKey`, `baseURL`, `organization`,
- *   `project`, `fetch`, `fetchOptions`, `logger`, `logLevel`) and the methods the call goes through (`post`, the
- *   resource method) are compared with the copy's, and a difference makes a new copy (or none).
+ *   `project`, `fetch`) and the resource method the call goes through are compared with what they were when the
+ *   copy was made, and a difference makes a new copy (or none). Other changes to a live client after its first
+ *   routed call (its `logger`, `fetchOptions`, a patched `post`) are not seen by the copy.
  * Anthropic clients send the header on every request anyway: they keep the per-request timeout.
  */
 
@@ -51,10 +52,6 @@ interface TimedCopy {
   readonly fetch: unknown;
   readonly organization: unknown;
   readonly project: unknown;
-  readonly fetchOptions: unknown;
-  readonly logger: unknown;
-  readonly logLevel: unknown;
-  readonly post: unknown;
   readonly chatCreate: unknown;
   readonly responsesCreate: unknown;
   readonly embeddingsCreate: unknown;
@@ -70,18 +67,19 @@ let lastClient: object | undefined;
 let lastMs = 0;
 let lastCopy: TimedCopy | typeof none = none;
 
-/** Whether `client` is still what it was when `made` was made, in what an app may change on a live client. */
+/**
+ * Whether `client` is still what it was when `made` was made, in what an app may change on a live client: its
+ * credentials and where and how requests go (`apiKey`, `baseURL`, `fetch`, `organization`, `project`) and the
+ * method the call goes through (a spy or a tracing patch put on it). Each is a property load on every call (on a
+ * client with as many properties as an SDK client, a dictionary lookup), so the list stops there.
+ */
 function current(client: OpenAILike, made: TimedCopy, api: ModelApi): boolean {
   if (
     client.apiKey !== made.apiKey ||
     client.baseURL !== made.baseURL ||
     client.fetch !== made.fetch ||
     client.organization !== made.organization ||
-    client.project !== made.project ||
-    client.fetchOptions !== made.fetchOptions ||
-    client.logger !== made.logger ||
-    client.logLevel !== made.logLevel ||
-    client.post !== made.post
+    client.project !== made.project
   )
     return false;
   switch (api) {
@@ -157,10 +155,6 @@ function makeCopy(client: OpenAILike, ms: number): TimedCopy | typeof none {
     fetch: client.fetch,
     organization: client.organization,
     project: client.project,
-    fetchOptions: client.fetchOptions,
-    logger: client.logger,
-    logLevel: client.logLevel,
-    post: client.post,
     chatCreate: client.chat?.completions?.create,
     responsesCreate: client.responses?.create,
     embeddingsCreate: client.embeddings?.create,
