@@ -32,6 +32,17 @@ describe('MemoryStore', () => {
     expect(await store.consume('k', 5, 5, 1000)).toEqual({ allowed: true, remaining: 0, resetAt: 1_002_000 });
   });
 
+  it('consumeSync counts its window from the time it is handed, and tells whether it reads the system clock', () => {
+    const time = clock();
+    const store = new MemoryStore({ now: time.now });
+    expect(store.systemClock).toBe(false);
+    expect(new MemoryStore().systemClock).toBe(true);
+    expect(store.consumeSync('k', 1, 5, 1000, 5_000_000)).toEqual({ allowed: true, remaining: 4, resetAt: 5_001_000 });
+    // Without a time, the store's own clock: the window set above has not ended by it.
+    expect(store.consumeSync('k', 1, 5, 1000).resetAt).toBe(5_001_000);
+    expect(store.consumeSync('k', 1, 5, 1000, 5_001_000)).toEqual({ allowed: true, remaining: 4, resetAt: 5_002_000 });
+  });
+
   it('consume with no window keeps a running total, and a negative amount refunds', async () => {
     const store = new MemoryStore();
     expect((await store.consume('total', 8, 10, 0)).resetAt).toBe(Infinity);

@@ -28,9 +28,6 @@ interface OpenAILike {
   readonly organization?: unknown;
   readonly project?: unknown;
   readonly fetch?: unknown;
-  readonly fetchOptions?: unknown;
-  readonly logger?: unknown;
-  readonly logLevel?: unknown;
   readonly post?: unknown;
   readonly timeout?: unknown;
   readonly maxRetries?: unknown;
@@ -167,31 +164,35 @@ function makeCopy(client: OpenAILike, ms: number): TimedCopy | typeof none {
  */
 export function timedCopy(client: object, api: ModelApi, ms: number): object | undefined {
   const live = client as OpenAILike;
-  let copy: TimedCopy | typeof none;
-  if (client === lastClient && ms === lastMs) copy = lastCopy;
+  let made: TimedCopy | typeof none;
+  if (client === lastClient && ms === lastMs) made = lastCopy;
   else {
     let byMs = copies.get(client);
     if (byMs === undefined) copies.set(client, (byMs = new Map()));
     const known = byMs.get(ms);
     if (known === undefined) {
       if (byMs.size >= durationsPerClient) return undefined;
-      copy = makeCopy(live, ms);
-      byMs.set(ms, copy);
-    } else copy = known;
-    lastClient = client;
-    lastMs = ms;
-    lastCopy = copy;
+      made = remember(byMs, client, ms, makeCopy(live, ms));
+    } else made = remember(undefined, client, ms, known);
   }
-  if (copy === none) return undefined;
-  if (current(live, copy, api)) return copy.copy;
-  // The client changed (a rotated key, a new fetch, a spy): a new copy, if one can stand in.
-  // A copy that differs at once (a key the client keeps apart from its options, such as one an `apiKey` function
-  // gave it) never will match: none from now on.
-  let fresh = makeCopy(live, ms);
-  if (fresh !== none && !current(live, fresh, api)) fresh = none;
-  copies.get(client)?.set(ms, fresh);
+  if (made === none) return undefined;
+  if (current(live, made, api)) return made.copy;
+  // The client changed (a rotated key, a new fetch, a spy): a new copy, if one can stand in. A key assigned to the
+  // live client is not in its options, which `withOptions` copies: that client gets none from now on.
+  const fresh = remember(copies.get(client), client, ms, makeCopy(live, ms));
+  return fresh === none ? undefined : fresh.copy;
+}
+
+/** Keeps `made` as the copy of `client` at `ms` (in `byMs` when given) and as the last answer. */
+function remember(
+  byMs: Map<number, TimedCopy | typeof none> | undefined,
+  client: object,
+  ms: number,
+  made: TimedCopy | typeof none,
+): TimedCopy | typeof none {
+  byMs?.set(ms, made);
   lastClient = client;
   lastMs = ms;
-  lastCopy = fresh;
-  return fresh === none ? undefined : fresh.copy;
+  lastCopy = made;
+  return made;
 }
