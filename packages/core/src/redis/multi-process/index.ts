@@ -68,7 +68,8 @@ function startChild(job: string): Child {
     if (stdout.startsWith('ready\n')) markReady();
   });
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  // 'close', not 'exit': 'exit' can come before the last of stdout has been read, and the output would be lost.
+  const exited = once(child, 'close') as Promise<[number | null, NodeJS.Signals | null]>;
   const result = exited.then(([code, signal]) => {
     const line = stdout.split('\n').find((text) => text.startsWith('{'));
     if (code !== 0 || line === undefined)

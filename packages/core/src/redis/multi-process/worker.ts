@@ -18,6 +18,7 @@ process.stdin.pause();
 const output = await prepared.run();
 // The output first: a close that never settles (a client quitting on a connection that is already gone leaves a
 // promise with nothing to keep the process alive) must not swallow it.
-process.stdout.write(`${JSON.stringify({ output })}\n`);
+// `process.exit` drops what the pipe has not taken yet, so wait until the whole line is written.
+await new Promise((resolve) => process.stdout.write(`${JSON.stringify({ output })}\n`, resolve));
 await Promise.race([prepared.close?.(), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
 process.exit(0);
