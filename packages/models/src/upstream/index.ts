@@ -51,25 +51,34 @@ export function readAnswer<T>(
       })
       .then((data) => use(data, response), fail);
   }
-  let response: Response;
+  let response: Response | undefined;
   if (typeof sent.parse === 'function') {
     // The request's own `parse()`: its answer is parsed once, however many read it (a spy or a tracing library
-    // that awaits the request too would otherwise find the body read). The response is kept as it comes, before
-    // the parsed answer can (a reaction registered first runs first; the answer takes more steps after it).
-    responsePromise.then((props) => {
-      response = props.response;
-    }, ignore);
-    return sent.parse().then((data) => use(data, response), fail);
+    // that awaits the request too would otherwise find the body read). The response is kept as the SDK's parser
+    // is handed it: the request's `parseResponse` (its own property, which `parse()` calls with the response)
+    // is wrapped for this request, instead of a second reaction to its response promise on every call.
+    const parse = parseResponse;
+    try {
+      (sent as { parseResponse: typeof parseResponse }).parseResponse = function (this: unknown, own, props) {
+        response = props.response;
+        return parse.call(this, own, props);
+      };
+    } catch {
+      // A request object that does not let its parser be replaced: the response from its promise below.
+    }
+    return sent.parse().then((data) => {
+      // A `parse()` that did not go through `parseResponse` (another SDK build): the response from its promise.
+      if (response === undefined) return responsePromise.then((props) => use(data, props.response));
+      return use(data, response);
+    }, fail);
   }
   return responsePromise
     .then((props) => {
       response = props.response;
       return parseResponse(client, props);
     })
-    .then((data) => use(data, response), fail);
+    .then((data) => use(data, response!), fail);
 }
-
-const ignore = () => {};
 
 /** Calls the SDK method of a raw client that serves `api` (a switch, not a closure made per call). */
 export function send(client: any, api: ModelApi, body: unknown, options: unknown): SentRequest {
