@@ -124,8 +124,9 @@ export class AttemptDeadline implements Timed {
   /** The attempt's whole duration, while its start runs synchronously (see `started()`); 0 after. */
   #fresh: number;
 
-  constructor(ms: number, outer: AttemptDeadline | undefined) {
-    this.at = Math.min(monotonicNow() + ms, outer?.at ?? Number.POSITIVE_INFINITY);
+  /** `now`: the clock (`performance.now()`), when the caller has just read it. */
+  constructor(ms: number, outer: AttemptDeadline | undefined, now = monotonicNow()) {
+    this.at = Math.min(now + ms, outer?.at ?? Number.POSITIVE_INFINITY);
     this.outer = outer;
     this.#fresh = outer === undefined ? ms : 0;
   }
@@ -224,9 +225,9 @@ export function deadlineOf(context: ModelContext): AttemptDeadline | undefined {
 }
 
 /** Starts timing the attempt `context` is about to make, within the deadline of an enclosing timeout. */
-export function enterDeadline(context: ModelContext, ms: number): AttemptDeadline {
+export function enterDeadline(context: ModelContext, ms: number, now?: number): AttemptDeadline {
   const holder = context as Holder;
-  const deadline = new AttemptDeadline(ms, holder[slot]);
+  const deadline = new AttemptDeadline(ms, holder[slot], now);
   holder[slot] = deadline;
   return deadline;
 }

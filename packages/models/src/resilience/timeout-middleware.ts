@@ -1,6 +1,7 @@
 import { TimeoutError } from '@gatehouse/core';
 import type { ModelContext, ModelMiddleware, ModelResult } from '../context/index.js';
 import type { TimeoutOptions } from '../options/index.js';
+import type { AnswerSink } from '../upstream/index.js';
 import type { AttemptGuard } from './circuit-breaker-middleware.js';
 import { enterDeadline, leaveDeadline } from './deadline.js';
 
@@ -54,6 +55,12 @@ function settle<T>(
 }
 
 /**
+ * One attempt, as the timeout runs it: answers a promise, or (when it takes the `sink` it is handed) nothing, and
+ * hands its answer or failure to the sink later, which saves the promise step of a `then` on its promise.
+ */
+export type TimedRun = (context: ModelContext, sink: AnswerSink<ModelResult>) => Promise<ModelResult> | undefined;
+
+/**
  * The steps of `guardedTimeout` around one attempt, `run(context)`: what the layer calls directly (no `next`
  * made per call). With `onAnswer`/`onFailure` the attempt's promise settles with what they make of its answer
  * or failure (the route's next steps), as `.then(onAnswer, onFailure)` would, without a promise of its own.
@@ -63,13 +70,15 @@ export function timedAttempt(
   guard: AttemptGuard | undefined,
 ): (
   context: ModelContext,
-  run: (context: ModelContext) => Promise<ModelResult>,
+  run: TimedRun,
   onAnswer?: AttemptStep<ModelResult>,
   onFailure?: AttemptStep<unknown>,
+  /** `performance.now()` when the caller has just read it (the attempt's start). */
+  now?: number,
 ) => Promise<ModelResult> {
   const total = options.ms ?? 60_000;
   const firstToken = options.firstTokenMs ?? total;
-  return (context, run, onAnswer, onFailure) => {
+  return (context, run, onAnswer, onFailure, now) => {
     const id = guard === undefined ? undefined : context.target?.id;
     let probe = false;
     if (id !== undefined) {
@@ -80,7 +89,7 @@ export function timedAttempt(
       }
     }
     const ms = context.target?.timeoutMs ?? (context.request.stream ? firstToken : total);
-    const deadline = enterDeadline(context, ms);
+    const deadline = enterDeadline(context, ms, now);
     return new Promise<ModelResult>((resolve, reject) => {
       deadline.start(ms, () => {
         leaveDeadline(context, deadline);
@@ -94,15 +103,8 @@ export function timedAttempt(
         if (onFailure === undefined) reject(error);
         else settle(resolve, reject, onFailure, error);
       });
-      let attempt: Promise<ModelResult>;
-      try {
-        attempt = run(context);
-      } catch (error) {
-        attempt = Promise.reject(error);
-      }
-      deadline.started();
-      attempt.then(
-        (result) => {
+      const sink: AnswerSink<ModelResult> = {
+        value: (result) => {
           // A stream that arrives after the deadline passed is cancelled, not leaked.
           if (deadline.expired) {
             if (result.type === 'stream') result.controller.abort();
@@ -114,7 +116,7 @@ export function timedAttempt(
           if (onAnswer === undefined) resolve(result);
           else settle(resolve, reject, onAnswer, result);
         },
-        (error) => {
+        error: (error) => {
           // After the deadline passed the breaker has counted the `TimeoutError` already.
           if (deadline.expired) return;
           deadline.cancel();
@@ -123,7 +125,16 @@ export function timedAttempt(
           if (onFailure === undefined) reject(error);
           else settle(resolve, reject, onFailure, error);
         },
-      );
+      };
+      let attempt: Promise<ModelResult> | undefined;
+      try {
+        // An attempt that takes the sink hands its outcome straight to it (no `then` of ours on its promise).
+        attempt = run(context, sink);
+      } catch (error) {
+        attempt = Promise.reject(error);
+      }
+      deadline.started();
+      attempt?.then(sink.value, sink.error);
     });
   };
 }

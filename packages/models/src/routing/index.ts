@@ -122,6 +122,8 @@ export function routeExecutor(
     context: ModelContext,
     onAnswer: (result: ModelResult) => ModelResult | Promise<ModelResult>,
     onFailure: (error: unknown) => ModelResult | Promise<ModelResult>,
+    /** `performance.now()` at the attempt's start. */
+    start: number,
   ) => Promise<ModelResult>,
 ): (context: ModelContext, route: CompiledRoute) => Promise<ModelResult> {
   /** Tries `targets[index]` and, if it fails, the ones after it. */
@@ -141,7 +143,8 @@ export function routeExecutor(
     // Not an async function: a call answered at once costs no promise here.
     const onAnswer = (result: ModelResult) => answered(context, target, start, result);
     const onFailure = (error: unknown) => recover(context, route, targets, index, errors, start, error);
-    if (attemptThen !== undefined) return attemptThen(context, onAnswer, onFailure);
+    // The attempt's start is its deadline's start too: one clock read.
+    if (attemptThen !== undefined) return attemptThen(context, onAnswer, onFailure, start);
     let attempted: Promise<ModelResult>;
     try {
       attempted = attempt(context);
