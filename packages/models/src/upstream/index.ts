@@ -79,30 +79,16 @@ export function readAnswer<T>(
   let response: Response | undefined;
   if (typeof sent.parse === 'function') {
     // The request's own `parse()`: its answer is parsed once, however many read it (a spy or a tracing library
-    // that awaits the request too would otherwise find the body read). The response is kept as the SDK's parser
-    // is handed it: the request's `parseResponse` (its own property, which `parse()` calls with the response)
-    // is wrapped for this request, instead of a second reaction to its response promise on every call.
-    const parse = parseResponse;
-    try {
-      (sent as { parseResponse: typeof parseResponse }).parseResponse = function (this: unknown, own, props) {
-        response = props.response;
-        return parse.call(this, own, props);
-      };
-    } catch {
-      // A request object that does not let its parser be replaced: the response from its promise below.
-    }
-    if (sink === undefined)
-      return sent.parse().then((data) => {
-        // A `parse()` that did not go through `parseResponse` (another SDK build): the response from its promise.
-        if (response === undefined) return responsePromise.then((props) => use(data, props.response));
-        return use(data, response);
-      }, fail);
+    // that awaits the request too would otherwise find the body read). The response is kept as it comes, before
+    // the parsed answer can (a reaction registered first runs first; the answer takes more steps after it).
+    // (Wrapping the request's `parseResponse` to catch the response instead saves that reaction, but the closure
+    // on the request keeps each call's objects alive past the young generation's collections: slower in all.)
+    responsePromise.then((props) => {
+      response = props.response;
+    }, ignore);
+    if (sink === undefined) return sent.parse().then((data) => use(data, response!), fail);
     sent.parse().then(
-      (data) => {
-        if (response === undefined)
-          responsePromise.then((props) => deliver(use, data, props.response, sink), sink.error);
-        else deliver(use, data, response, sink);
-      },
+      (data) => deliver(use, data, response!, sink),
       (error) => failInto(fail, error, sink),
     );
     return undefined;
@@ -117,6 +103,8 @@ export function readAnswer<T>(
     sink,
   );
 }
+
+const ignore = () => {};
 
 /** `promise`, or (with a sink) nothing: its outcome goes to the sink. */
 function handOn<T>(promise: Promise<T>, sink: AnswerSink<T> | undefined): Promise<T> | undefined {
