@@ -11,7 +11,7 @@ import { retryAfterFailure } from '../resilience/retry-middleware.js';
 import { timedAttempt } from '../resilience/timeout-middleware.js';
 import { LatencyTracker, routeExecutor } from '../routing/index.js';
 import { attemptSpan, observeCall } from '../telemetry/index.js';
-import { type AnswerSink, callPassthrough, callTarget } from '../upstream/index.js';
+import { callPassthrough, callTarget } from '../upstream/index.js';
 import { createWrapper, unwrapClient } from '../wrap/index.js';
 import { governanceMiddleware } from './governance.js';
 
@@ -105,23 +105,21 @@ export function models(options: ModelsOptions = {}): Layer<'models', ModelsApi> 
       const settings = { gatewayRetries: compiled.retry !== false };
 
       // Innermost: one upstream attempt in its own span.
-      const attemptInto = (context: ModelContext, sink: AnswerSink<ModelResult> | undefined) => {
+      const attempt: Handler<ModelContext, ModelResult> = (context) => {
         context.attempt++;
         // The closure and the attempt span only when the call's span records.
-        if (!context.span.isRecording()) return callTarget(context, settings, sink);
+        if (!context.span.isRecording()) return callTarget(context, settings);
         return attemptSpan(context, () => callTarget(context, settings));
       };
-      const attempt: Handler<ModelContext, ModelResult> = (context) =>
-        attemptInto(context, undefined) as Promise<ModelResult>;
       // Per attempt at a target: the breaker, then the timeout (the breaker's steps run inside the timeout's
       // callbacks: one promise per attempt instead of two).
       let inner: Handler<ModelContext, ModelResult> = attempt;
       let attemptThen: Parameters<typeof routeExecutor>[3];
       if (compiled.timeout !== false) {
         const timed = timedAttempt(compiled.timeout, breaker && breakerGuard(breaker));
-        inner = (context) => timed(context, attemptInto);
+        inner = (context) => timed(context, attempt);
         // The route's steps after an attempt run in the timeout's own callbacks: one promise per attempt.
-        attemptThen = (context, onAnswer, onFailure, start) => timed(context, attemptInto, onAnswer, onFailure, start);
+        attemptThen = (context, onAnswer, onFailure, start) => timed(context, attempt, onAnswer, onFailure, start);
       } else if (breaker) inner = compose([breaker], attempt);
       // The first attempt at each target runs straight through; the retry policy takes over after a failure.
       const retry = compiled.retry === false ? undefined : retryAfterFailure(compiled.retry);

@@ -1,7 +1,6 @@
 import { TimeoutError } from '@gatehouse/core';
 import type { ModelContext, ModelMiddleware, ModelResult } from '../context/index.js';
 import type { TimeoutOptions } from '../options/index.js';
-import type { AnswerSink } from '../upstream/index.js';
 import type { AttemptGuard } from './circuit-breaker-middleware.js';
 import { enterDeadline, leaveDeadline } from './deadline.js';
 
@@ -55,12 +54,6 @@ function settle<T>(
 }
 
 /**
- * One attempt, as the timeout runs it: answers a promise, or (when it takes the `sink` it is handed) nothing, and
- * hands its answer or failure to the sink later, which saves the promise step of a `then` on its promise.
- */
-export type TimedRun = (context: ModelContext, sink: AnswerSink<ModelResult>) => Promise<ModelResult> | undefined;
-
-/**
  * The steps of `guardedTimeout` around one attempt, `run(context)`: what the layer calls directly (no `next`
  * made per call). With `onAnswer`/`onFailure` the attempt's promise settles with what they make of its answer
  * or failure (the route's next steps), as `.then(onAnswer, onFailure)` would, without a promise of its own.
@@ -70,7 +63,7 @@ export function timedAttempt(
   guard: AttemptGuard | undefined,
 ): (
   context: ModelContext,
-  run: TimedRun,
+  run: (context: ModelContext) => Promise<ModelResult>,
   onAnswer?: AttemptStep<ModelResult>,
   onFailure?: AttemptStep<unknown>,
   /** `performance.now()` when the caller has just read it (the attempt's start). */
@@ -103,8 +96,15 @@ export function timedAttempt(
         if (onFailure === undefined) reject(error);
         else settle(resolve, reject, onFailure, error);
       });
-      const sink: AnswerSink<ModelResult> = {
-        value: (result) => {
+      let attempt: Promise<ModelResult>;
+      try {
+        attempt = run(context);
+      } catch (error) {
+        attempt = Promise.reject(error);
+      }
+      deadline.started();
+      attempt.then(
+        (result) => {
           // A stream that arrives after the deadline passed is cancelled, not leaked.
           if (deadline.expired) {
             if (result.type === 'stream') result.controller.abort();
@@ -116,7 +116,7 @@ export function timedAttempt(
           if (onAnswer === undefined) resolve(result);
           else settle(resolve, reject, onAnswer, result);
         },
-        error: (error) => {
+        (error) => {
           // After the deadline passed the breaker has counted the `TimeoutError` already.
           if (deadline.expired) return;
           deadline.cancel();
@@ -125,16 +125,7 @@ export function timedAttempt(
           if (onFailure === undefined) reject(error);
           else settle(resolve, reject, onFailure, error);
         },
-      };
-      let attempt: Promise<ModelResult> | undefined;
-      try {
-        // An attempt that takes the sink hands its outcome straight to it (no `then` of ours on its promise).
-        attempt = run(context, sink);
-      } catch (error) {
-        attempt = Promise.reject(error);
-      }
-      deadline.started();
-      attempt?.then(sink.value, sink.error);
+      );
     });
   };
 }

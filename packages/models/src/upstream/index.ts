@@ -28,119 +28,48 @@ export function answerOf(sent: SentRequest, client: object): Promise<{ data: any
   return readAnswer(sent, client, (data, response) => ({ data, response }), undefined);
 }
 
-/** Where an answer goes when the caller hands on its next steps instead of taking a promise (see `readAnswer`). */
-export interface AnswerSink<T> {
-  value(value: T): void;
-  error(error: unknown): void;
-}
-
 /**
  * Reads an SDK request's answer as `answerOf` does, and hands it to `use` (or a failure to `fail`) in the same
  * step: no async function and no intermediate object on every call (each promise costs, and more so under
- * `AsyncLocalStorage`'s promise hooks, which `gateway.run()` turns on). With `sink`, what `use` makes (or the
- * failure) goes to it in that same step and nothing is returned: the caller's next steps cost no promise of
- * their own.
+ * `AsyncLocalStorage`'s promise hooks, which `gateway.run()` turns on).
  */
 export function readAnswer<T>(
   sent: SentRequest,
   client: object,
   use: (data: any, response: Response) => T | Promise<T>,
   fail: ((error: unknown) => never) | undefined,
-): Promise<T>;
-export function readAnswer<T>(
-  sent: SentRequest,
-  client: object,
-  use: (data: any, response: Response) => T | Promise<T>,
-  fail: ((error: unknown) => never) | undefined,
-  sink: AnswerSink<T> | undefined,
-): Promise<T> | undefined;
-export function readAnswer<T>(
-  sent: SentRequest,
-  client: object,
-  use: (data: any, response: Response) => T | Promise<T>,
-  fail: ((error: unknown) => never) | undefined,
-  sink?: AnswerSink<T>,
-): Promise<T> | undefined {
+): Promise<T> {
   const { responsePromise, parseResponse } = sent;
   if (responsePromise === undefined || parseResponse === undefined) {
     // Not a Stainless `APIPromise` (a client subclass answering otherwise): the public methods.
     let response: Response;
-    return handOn(
-      sent
-        .asResponse()
-        .then((value) => {
-          response = value;
-          return sent.then(identity);
-        })
-        .then((data) => use(data, response), fail),
-      sink,
-    );
+    return sent
+      .asResponse()
+      .then((value) => {
+        response = value;
+        return sent.then(identity);
+      })
+      .then((data) => use(data, response), fail);
   }
-  let response: Response | undefined;
+  let response: Response;
   if (typeof sent.parse === 'function') {
     // The request's own `parse()`: its answer is parsed once, however many read it (a spy or a tracing library
     // that awaits the request too would otherwise find the body read). The response is kept as it comes, before
     // the parsed answer can (a reaction registered first runs first; the answer takes more steps after it).
-    // (Wrapping the request's `parseResponse` to catch the response instead saves that reaction, but the closure
-    // on the request keeps each call's objects alive past the young generation's collections: slower in all.)
     responsePromise.then((props) => {
       response = props.response;
     }, ignore);
-    if (sink === undefined) return sent.parse().then((data) => use(data, response!), fail);
-    sent.parse().then(
-      (data) => deliver(use, data, response!, sink),
-      (error) => failInto(fail, error, sink),
-    );
-    return undefined;
+    return sent.parse().then((data) => use(data, response), fail);
   }
-  return handOn(
-    responsePromise
-      .then((props) => {
-        response = props.response;
-        return parseResponse(client, props);
-      })
-      .then((data) => use(data, response!), fail),
-    sink,
-  );
+  return responsePromise
+    .then((props) => {
+      response = props.response;
+      return parseResponse(client, props);
+    })
+    .then((data) => use(data, response), fail);
 }
 
 const ignore = () => {};
-
-/** `promise`, or (with a sink) nothing: its outcome goes to the sink. */
-function handOn<T>(promise: Promise<T>, sink: AnswerSink<T> | undefined): Promise<T> | undefined {
-  if (sink === undefined) return promise;
-  promise.then(sink.value, sink.error);
-  return undefined;
-}
-
-/** What `use` makes of the answer, to the sink (a promise's outcome when it answers one; a throw as a failure). */
-function deliver<T>(
-  use: (data: any, response: Response) => T | Promise<T>,
-  data: unknown,
-  response: Response,
-  sink: AnswerSink<T>,
-): void {
-  let value: T | Promise<T>;
-  try {
-    value = use(data, response);
-  } catch (error) {
-    sink.error(error);
-    return;
-  }
-  if (value instanceof Promise) value.then(sink.value, sink.error);
-  else sink.value(value);
-}
-
-/** A failure, as `fail` makes it (it throws), to the sink. */
-function failInto(fail: ((error: unknown) => never) | undefined, error: unknown, sink: AnswerSink<never>): void {
-  if (fail !== undefined)
-    try {
-      fail(error);
-    } catch (failure) {
-      error = failure;
-    }
-  sink.error(error);
-}
 
 /** Calls the SDK method of a raw client that serves `api` (a switch, not a closure made per call). */
 export function send(client: any, api: ModelApi, body: unknown, options: unknown): SentRequest {
@@ -184,17 +113,7 @@ export interface UpstreamSettings {
  * `UpstreamError`s naming the target; a stream is held back until its first content (so that a failure before
  * it can still fail over) and fails with an `UpstreamError` if it ends before its end marker.
  */
-export function callTarget(ctx: ModelContext, settings: UpstreamSettings): Promise<ModelResult>;
-export function callTarget(
-  ctx: ModelContext,
-  settings: UpstreamSettings,
-  sink: AnswerSink<ModelResult> | undefined,
-): Promise<ModelResult> | undefined;
-export function callTarget(
-  ctx: ModelContext,
-  settings: UpstreamSettings,
-  sink?: AnswerSink<ModelResult>,
-): Promise<ModelResult> | undefined {
+export function callTarget(ctx: ModelContext, settings: UpstreamSettings): Promise<ModelResult> {
   const target = ctx.target!;
   const { request } = ctx;
   // SDK failures name the target; the caller's own abort stays what it is.
@@ -259,7 +178,6 @@ export function callTarget(
           summary: summarize(request.api, data),
         }),
         fail,
-        sink,
       );
     return readAnswer(
       sent,
@@ -270,7 +188,6 @@ export function callTarget(
         return holdUntilContent(request.api, chunks, data.controller, response, target, summary).catch(fail);
       },
       fail,
-      sink,
     );
   } catch (error) {
     return Promise.reject(error).catch(fail);
