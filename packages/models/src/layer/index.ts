@@ -144,6 +144,17 @@ export function models(options: ModelsOptions = {}): Layer<'models', ModelsApi> 
       }
       const chain = compose(middleware.slice(steps.length), handler);
 
+      // A scope's metadata is frozen: the last one found empty is known empty from then on, and a call under it
+      // starts from a new empty object instead of a copy.
+      let emptyMetadata: object | undefined;
+      const metadataOf = (source: Readonly<Record<string, unknown>>): Record<string, unknown> => {
+        if (source === emptyMetadata) return {};
+        if (Object.isFrozen(source) && Object.keys(source).length === 0) {
+          emptyMetadata = source;
+          return {};
+        }
+        return { ...source };
+      };
       // The last model name's route, in front of the map: an app's calls name the same model one after another.
       let lastModel: string | undefined;
       let lastRoute: CompiledRoute | undefined;
@@ -179,7 +190,7 @@ export function models(options: ModelsOptions = {}): Layer<'models', ModelsApi> 
           principal: base.principal,
           sessionId: base.sessionId,
           // The call's own copy: middleware may add to it.
-          metadata: { ...base.metadata },
+          metadata: metadataOf(base.metadata),
           signal,
           span: telemetry.currentSpan(otel),
           events: runtime.events,

@@ -91,8 +91,10 @@ export function observeCall<R>(
   // With no tracer provider every span is a non-recording one: the one in force (which the context holds) serves
   // as this call's, instead of a new one per call.
   let span = context.span;
+  // The call's own span, when one is started: the only one its end ends (the one in force is someone else's).
+  let own: Span | undefined;
   if (span.isRecording() || telemetry.tracing(otel)) {
-    span = telemetry.startSpan(`${operationOf[context.request.api]} ${context.model}`, SpanKind.CLIENT);
+    own = span = telemetry.startSpan(`${operationOf[context.request.api]} ${context.model}`, SpanKind.CLIENT);
     context.span = span;
   }
   const recording = span.isRecording();
@@ -117,22 +119,22 @@ export function observeCall<R>(
         try {
           result = leaveSteps(context, steps, progress, result);
         } catch (error) {
-          finish(context, span, recording, undefined, error, false, otel);
+          finish(context, own, recording, undefined, error, false, otel);
           throw error;
         }
       }
-      return answer(recording ? recordedResult(context, span, result) : plainResult(context, span, result, otel));
+      return answer(recording ? recordedResult(context, span, result) : plainResult(context, own, result, otel));
     },
     (error: unknown) => {
       if (progress !== undefined) failSteps(context, steps, progress, error);
-      finish(context, span, recording, undefined, error, false, otel);
+      finish(context, own, recording, undefined, error, false, otel);
       throw error;
     },
   );
 }
 
-/** The call's result, its span closed (for a stream: when it ends), when the span does not record. */
-function plainResult(context: ModelContext, span: Span, result: ModelResult, otel: boolean): ModelResult {
+/** The call's result, its span (if it started one) closed (for a stream: when it ends), when it does not record. */
+function plainResult(context: ModelContext, span: Span | undefined, result: ModelResult, otel: boolean): ModelResult {
   if (result.type === 'response') {
     finish(context, span, false, result.summary, undefined, false, otel);
     return result;
@@ -265,7 +267,8 @@ function collectText(api: ModelApi, chunk: any, texts: string[]): void {
 
 function finish(
   context: ModelContext,
-  span: Span,
+  /** The call's own span (ended here); undefined when it started none. */
+  span: Span | undefined,
   recording: boolean,
   summary: ResultSummary | undefined,
   error: unknown,
@@ -291,7 +294,7 @@ function finish(
     telemetry.recordDuration(seconds, metricAttributes);
     if (usage) telemetry.recordTokens(usage.inputTokens, usage.outputTokens, metricAttributes);
   }
-  if (recording) {
+  if (recording && span) {
     if (target) {
       span.setAttribute(Attr.providerName, target.kind);
       span.setAttribute(Attr.target, target.id);
@@ -300,13 +303,13 @@ function finish(
     setSummaryAttributes(span, summary);
     if (cancelled) span.setAttribute('gatehouse.stream.cancelled', true);
   }
-  telemetry.endSpan(span, error);
+  if (span !== undefined) telemetry.endSpan(span, error);
   if (listened) {
     context.events.emit(modelCall, {
       time: Date.now(),
       principal: context.principal,
       sessionId: context.sessionId,
-      traceId: recording ? span.spanContext().traceId : undefined,
+      traceId: recording ? span?.spanContext().traceId : undefined,
       api: context.request.api,
       model: context.model,
       route: context.route?.name,
