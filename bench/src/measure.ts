@@ -11,6 +11,8 @@ export interface Sample {
   p99: number;
   mean: number;
   samples: number;
+  /** With several runs (`medianOfRuns`): each run's p50, in run order, so the spread behind the median shows. */
+  runP50s?: number[];
 }
 
 /**
@@ -94,6 +96,7 @@ export function medianOfRuns(runs: readonly (readonly Sample[])[]): Sample[] {
       p99: median(rows.map((row) => row.p99)),
       mean: median(rows.map((row) => row.mean)),
       samples: rows.reduce((sum, row) => sum + row.samples, 0),
+      ...(runs.length > 1 ? { runP50s: rows.map((row) => row.p50) } : {}),
     };
   });
 }
@@ -104,16 +107,18 @@ function percentile(sorted: Float64Array, q: number): number {
 
 /** Prints samples as a Markdown table with the machine, Node version and date. */
 export function report(title: string, samples: Sample[]): string {
+  const perRun = samples.some((sample) => sample.runP50s !== undefined);
   const lines = [
     `## ${title}`,
     '',
     `${machine()}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
     '',
-    '| benchmark | p50 | p99 | mean | calls |',
-    '| --- | ---: | ---: | ---: | ---: |',
+    perRun ? '| benchmark | p50 | p99 | mean | calls | p50 of each run |' : '| benchmark | p50 | p99 | mean | calls |',
+    perRun ? '| --- | ---: | ---: | ---: | ---: | --- |' : '| --- | ---: | ---: | ---: | ---: |',
     ...samples.map((s) => {
       const show = s.unit === 'bytes' ? bytes : format;
-      return `| ${s.name} | ${show(s.p50)} | ${show(s.p99)} | ${show(s.mean)} | ${s.samples} |`;
+      const row = `| ${s.name} | ${show(s.p50)} | ${show(s.p99)} | ${show(s.mean)} | ${s.samples} |`;
+      return perRun ? `${row} ${(s.runP50s ?? []).map(show).join(' · ')} |` : row;
     }),
   ];
   return lines.join('\n');
