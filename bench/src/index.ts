@@ -73,7 +73,7 @@ console.log(table);
 if (process.argv.includes('--write')) {
   await writeFile(
     new URL('../RESULTS.md', import.meta.url),
-    `# Benchmark results\n\nProduced by \`npm run bench -- --write\`.\n\n${table}\n`,
+    `# Benchmark results\n\nProduced by \`npm run bench -- --write${runs === 1 ? '' : ` --runs ${runs}`}\`.\n\n${table}\n`,
   );
 }
 process.exit(0);
