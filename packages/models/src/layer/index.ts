@@ -31,6 +31,12 @@ export interface ModelsApi {
   health(): Record<string, TargetHealth & { latencyMs: number | undefined }>;
 }
 
+/** Whether an object has an own enumerable key (no array made, unlike `Object.keys`). */
+function hasKeys(object: object): boolean {
+  for (const key in object) if (Object.hasOwn(object, key)) return true;
+  return false;
+}
+
 /** The target of a call that is not a route: the client it was made on, with the model it names. */
 function passthroughTarget(
   byModel: Map<string, TargetInfo>,
@@ -144,16 +150,16 @@ export function models(options: ModelsOptions = {}): Layer<'models', ModelsApi> 
       }
       const chain = compose(middleware.slice(steps.length), handler);
 
-      // A scope's metadata is frozen: the last one found empty is known empty from then on, and a call under it
-      // starts from a new empty object instead of a copy.
-      let emptyMetadata: object | undefined;
+      // A scope's metadata is frozen: whether the last one is empty is known from then on, and a call under an empty
+      // one starts from a new empty object instead of a copy.
+      let lastMetadata: object | undefined;
+      let lastMetadataEmpty = false;
       const metadataOf = (source: Readonly<Record<string, unknown>>): Record<string, unknown> => {
-        if (source === emptyMetadata) return {};
-        if (Object.isFrozen(source) && Object.keys(source).length === 0) {
-          emptyMetadata = source;
-          return {};
+        if (source !== lastMetadata) {
+          lastMetadata = source;
+          lastMetadataEmpty = Object.isFrozen(source) && !hasKeys(source);
         }
-        return { ...source };
+        return lastMetadataEmpty ? {} : { ...source };
       };
       // The last model name's route, in front of the map: an app's calls name the same model one after another.
       let lastModel: string | undefined;
