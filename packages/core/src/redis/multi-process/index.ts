@@ -63,11 +63,14 @@ function startChild(job: string): Child {
   let stderr = '';
   let markReady: () => void = () => {};
   const ready = new Promise<void>((resolve) => (markReady = resolve));
-  child.stdout?.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
+  // Decoded as a stream: a character split across two reads is not mangled.
+  child.stdout?.setEncoding('utf8');
+  child.stdout?.on('data', (chunk: string) => {
+    stdout += chunk;
     if (stdout.startsWith('ready\n')) markReady();
   });
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => (stderr += chunk));
   // 'close', not 'exit': 'exit' can come before the last of stdout has been read, and the output would be lost.
   const exited = once(child, 'close') as Promise<[number | null, NodeJS.Signals | null]>;
   const result = exited.then(([code, signal]) => {
